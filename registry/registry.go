@@ -1,0 +1,379 @@
+// Package registry holds the functions a server exposes. It turns a call
+// (method name plus wire values) into a call of a plain Go function:
+// signatures are checked and reflected on once, at Register; each call
+// converts its arguments to the parameter types, runs the function behind
+// the registry's middleware, and turns panics into faults.
+//
+// A Registry knows nothing of wires; every transport serves one through the
+// transport.Dispatcher interface.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// Request is a call as middleware sees it.
+type Request struct {
+	// Method is the method name as the caller sent it.
+	Method string
+	// Args are the wire values the caller sent.
+	Args []any
+}
+
+// Handler runs a call. The registry's own handler looks up the method and
+// calls it; middleware wraps it.
+type Handler func(ctx context.Context, req *Request) (any, error)
+
+// Middleware wraps a Handler, for logging, metrics, auth or limits. The
+// first middleware given to New is the outermost.
+type Middleware func(next Handler) Handler
+
+// Registry maps method names to Go functions. It is safe for concurrent
+// use; methods may be registered while calls are being served.
+type Registry struct {
+	methods atomic.Pointer[map[string]*method]
+	mu      sync.Mutex // serialises writers of methods
+	handler Handler
+	logger  *slog.Logger
+}
+
+// Option configures a Registry.
+type Option func(*config)
+
+type config struct {
+	middleware    []Middleware
+	introspection bool
+	logger        *slog.Logger
+}
+
+// WithMiddleware adds middleware around every call, the first outermost.
+func WithMiddleware(mw ...Middleware) Option {
+	return func(c *config) { c.middleware = append(c.middleware, mw...) }
+}
+
+// WithoutIntrospection leaves out the system.* methods (listMethods,
+// methodSignature, methodHelp, multicall) that New registers by default.
+func WithoutIntrospection() Option {
+	return func(c *config) { c.introspection = false }
+}
+
+// WithLogger sets where panics in registered functions are reported, with
+// their stack. The default is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// New returns an empty Registry. Unless WithoutIntrospection is given it
+// serves system.listMethods, system.methodSignature, system.methodHelp and
+// system.multicall, as Python's SimpleXMLRPCServer does with
+// register_introspection_functions and register_multicall_functions.
+func New(opts ...Option) *Registry {
+	c := config{introspection: true}
+	for _, o := range opts {
+		o(&c)
+	}
+	r := &Registry{logger: c.logger}
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	empty := map[string]*method{}
+	r.methods.Store(&empty)
+	h := r.dispatch
+	for i := len(c.middleware) - 1; i >= 0; i-- {
+		h = c.middleware[i](h)
+	}
+	r.handler = h
+	if c.introspection {
+		r.registerSystem()
+	}
+	return r
+}
+
+// MethodOption describes a registered method.
+type MethodOption func(*method)
+
+// WithHelp sets the text system.methodHelp returns for the method.
+func WithHelp(text string) MethodOption {
+	return func(m *method) { m.help = text }
+}
+
+// method is a registered function with everything calls need, worked out
+// once at Register.
+type method struct {
+	name     string
+	fn       reflect.Value
+	withCtx  bool           // first parameter is context.Context
+	params   []reflect.Type // excluding the context
+	variadic bool
+	hasValue bool // returns a value besides an optional error
+	hasErr   bool // last result is error
+	help     string
+}
+
+var typeContext = reflect.TypeFor[context.Context]()
+
+// Register adds fn under name. fn must be a function whose parameters
+// (after an optional leading context.Context) and result can travel on the
+// wire, returning nothing, a value, an error, or a value and an error.
+// Register rejects anything else, an empty or malformed name, and a name
+// already taken.
+func (r *Registry) Register(name string, fn any, opts ...MethodOption) error {
+	m, err := newMethod(name, fn)
+	if err != nil {
+		return err
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	return r.add(m)
+}
+
+// MustRegister is Register that panics on error, for static setup code.
+func (r *Registry) MustRegister(name string, fn any, opts ...MethodOption) {
+	if err := r.Register(name, fn, opts...); err != nil {
+		panic(err)
+	}
+}
+
+func (r *Registry) add(m *method) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.methods.Load()
+	if _, dup := old[m.name]; dup {
+		return fmt.Errorf("registry: method %q is already registered", m.name)
+	}
+	next := make(map[string]*method, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[m.name] = m
+	r.methods.Store(&next)
+	return nil
+}
+
+func newMethod(name string, fn any) (*method, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return nil, fmt.Errorf("registry: %s: want a function, got %T", name, fn)
+	}
+	t := v.Type()
+	m := &method{name: name, fn: v, variadic: t.IsVariadic()}
+	for i := range t.NumIn() {
+		p := t.In(i)
+		if i == 0 && p == typeContext {
+			m.withCtx = true
+			continue
+		}
+		if p.Implements(typeContext) || p == typeContext {
+			return nil, fmt.Errorf("registry: %s: context.Context must be the first parameter", name)
+		}
+		check := p
+		if m.variadic && i == t.NumIn()-1 {
+			check = p.Elem()
+		}
+		if err := checkType(check, map[reflect.Type]bool{}); err != nil {
+			return nil, fmt.Errorf("registry: %s: parameter %d: %w", name, len(m.params)+1, err)
+		}
+		m.params = append(m.params, p)
+	}
+	switch t.NumOut() {
+	case 0:
+	case 1:
+		if t.Out(0) == typeError {
+			m.hasErr = true
+		} else {
+			m.hasValue = true
+		}
+	case 2:
+		if t.Out(1) != typeError {
+			return nil, fmt.Errorf("registry: %s: second result must be error, got %s", name, t.Out(1))
+		}
+		m.hasValue, m.hasErr = true, true
+	default:
+		return nil, fmt.Errorf("registry: %s: want at most 2 results (value, error), got %d", name, t.NumOut())
+	}
+	if m.hasValue {
+		if err := checkType(t.Out(0), map[reflect.Type]bool{}); err != nil {
+			return nil, fmt.Errorf("registry: %s: result: %w", name, err)
+		}
+	}
+	return m, nil
+}
+
+// checkName accepts the characters the XML-RPC spec allows in method names.
+func checkName(name string) error {
+	if name == "" {
+		return errors.New("registry: empty method name")
+	}
+	for _, c := range name {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '.' || c == ':' || c == '/' || c == '-'
+		if !ok {
+			return fmt.Errorf("registry: method name %q: character %q not allowed (use letters, digits, _ . : / -)", name, c)
+		}
+	}
+	return nil
+}
+
+// Methods lists the registered method names in sorted order.
+func (r *Registry) Methods() []string {
+	ms := *r.methods.Load()
+	names := make([]string, 0, len(ms))
+	for name := range ms {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Dispatch runs method with args through the middleware and returns its
+// result. Errors wrap transport.ErrMethodNotFound, ErrInvalidParams or
+// ErrInternal (for a panic), or are what the function returned. It
+// implements transport.Dispatcher.
+func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (any, error) {
+	if err := transport.ContextError(ctx, method); err != nil {
+		return nil, err
+	}
+	return r.handler(ctx, &Request{Method: method, Args: args})
+}
+
+// dispatch is the innermost Handler.
+func (r *Registry) dispatch(ctx context.Context, req *Request) (any, error) {
+	m := (*r.methods.Load())[req.Method]
+	if m == nil {
+		return nil, fmt.Errorf("%w: %q", transport.ErrMethodNotFound, req.Method)
+	}
+	return m.call(ctx, req.Args, r.logger)
+}
+
+func (m *method) call(ctx context.Context, args []any, logger *slog.Logger) (result any, err error) {
+	n := len(m.params)
+	if (!m.variadic && len(args) != n) || (m.variadic && len(args) < n-1) {
+		want := fmt.Sprintf("%d", n)
+		if m.variadic {
+			want = fmt.Sprintf("at least %d", n-1)
+		}
+		return nil, fmt.Errorf("%w: %s takes %s argument%s, got %d", transport.ErrInvalidParams,
+			m.name, want, plural(n), len(args))
+	}
+	in := make([]reflect.Value, 0, len(args)+1)
+	if m.withCtx {
+		in = append(in, reflect.ValueOf(ctx))
+	}
+	for i, a := range args {
+		pt := m.params[min(i, n-1)]
+		if m.variadic && i >= n-1 {
+			pt = pt.Elem()
+		}
+		pv := reflect.New(pt).Elem()
+		if err := assignArg(pv, a); err != nil {
+			return nil, fmt.Errorf("%w: %s: argument %d: %v", transport.ErrInvalidParams, m.name, i+1, err)
+		}
+		in = append(in, pv)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			logger.Error("rpcwire: registered function panicked", "method", m.name, "panic", p, "stack", string(debug.Stack()))
+			result, err = nil, fmt.Errorf("%w: %s panicked: %v", transport.ErrInternal, m.name, p)
+		}
+	}()
+	out := m.fn.Call(in)
+	if m.hasErr {
+		if e := out[len(out)-1]; !e.IsNil() {
+			return nil, e.Interface().(error)
+		}
+	}
+	if m.hasValue {
+		return out[0].Interface(), nil
+	}
+	return nil, nil
+}
+
+// assignArg is assign with fast paths for the common parameter types.
+func assignArg(dst reflect.Value, v any) error {
+	switch dst.Kind() {
+	case reflect.Int, reflect.Int64:
+		if n, ok := v.(int64); ok && !dst.OverflowInt(n) {
+			dst.SetInt(n)
+			return nil
+		}
+	case reflect.String:
+		if s, ok := v.(string); ok {
+			dst.SetString(s)
+			return nil
+		}
+	}
+	return assign(dst, v, "")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// lookup returns the named method or nil.
+func (r *Registry) lookup(name string) *method {
+	return (*r.methods.Load())[name]
+}
+
+// signature lists the method's XML-RPC type names: result first, then
+// parameters, as system.methodSignature reports them.
+func (m *method) signature() []any {
+	t := m.fn.Type()
+	sig := []any{"nil"}
+	if m.hasValue {
+		sig[0] = typeName(t.Out(0))
+	}
+	for i, p := range m.params {
+		if m.variadic && i == len(m.params)-1 {
+			sig = append(sig, typeName(p.Elem())+"...")
+			continue
+		}
+		sig = append(sig, typeName(p))
+	}
+	return sig
+}
+
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == typeTime:
+		return "dateTime.iso8601"
+	case t == typeBytes || (t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8):
+		return "base64"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "int"
+	case reflect.Float32, reflect.Float64:
+		return "double"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "struct"
+	}
+	return strings.ToLower(t.Kind().String())
+}

@@ -1,0 +1,146 @@
+package registry
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+)
+
+// maxDepth bounds nesting when converting values, so a cyclic or absurdly
+// deep value gives an error instead of exhausting the stack.
+const maxDepth = 512
+
+// ToWire converts a Go value to wire values (nil, bool, int64, float64,
+// string, []byte, time.Time, []any, map[string]any): integers widen to
+// int64, slices and arrays become []any, maps with string keys and structs
+// become map[string]any (field names as Assign reads them), pointers and
+// interfaces are followed. Unsigned values above math.MaxInt64, channels,
+// functions, complex numbers and cycles are errors.
+func ToWire(v any) (any, error) {
+	return toWire(v, 0)
+}
+
+func toWire(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string, []byte, time.Time:
+		return v, nil
+	case int:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case float32:
+		return float64(x), nil
+	case error:
+		return x.Error(), nil
+	}
+	if depth > maxDepth {
+		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
+	}
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			w, err := toWire(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = w
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			w, err := toWire(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = w
+		}
+		return out, nil
+	}
+	return reflectToWire(reflect.ValueOf(v), depth)
+}
+
+func reflectToWire(rv reflect.Value, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
+	}
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return nil, nil
+	case reflect.Bool:
+		return rv.Bool(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n := rv.Uint()
+		if n > math.MaxInt64 {
+			return nil, fmt.Errorf("%d does not fit a 64-bit signed integer", n)
+		}
+		return int64(n), nil
+	case reflect.Float32, reflect.Float64:
+		return rv.Float(), nil
+	case reflect.String:
+		return rv.String(), nil
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil, nil
+		}
+		return reflectToWire(rv.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return nil, nil
+		}
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			b := make([]byte, rv.Len())
+			reflect.Copy(reflect.ValueOf(b), rv)
+			return b, nil
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			w, err := reflectToWire(rv.Index(i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = w
+		}
+		return out, nil
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("cannot encode %s: map keys must be strings", rv.Type())
+		}
+		if rv.IsNil() {
+			return nil, nil
+		}
+		out := make(map[string]any, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			w, err := reflectToWire(it.Value(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[it.Key().String()] = w
+		}
+		return out, nil
+	case reflect.Struct:
+		if rv.Type() == typeTime {
+			return rv.Interface().(time.Time), nil
+		}
+		fields := fieldsOf(rv.Type())
+		out := make(map[string]any, len(fields))
+		for _, f := range fields {
+			fv := rv.FieldByIndex(f.index)
+			if f.omitEmpty && fv.IsZero() {
+				continue
+			}
+			w, err := reflectToWire(fv, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[f.name] = w
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("cannot encode a value of type %s", rv.Type())
+}

@@ -1,0 +1,136 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors shared by every transport. Test for them with errors.Is;
+// transports wrap them with detail and keep the original cause in the chain.
+var (
+	// ErrNoServer means no server is there to take the call: nothing listens
+	// on the address, or a message queue has no route or no consumer.
+	ErrNoServer = errors.New("rpcwire: no server")
+	// ErrTimeout means the call's deadline passed before a reply arrived.
+	// Errors wrapping it also wrap context.DeadlineExceeded when the
+	// deadline came from the caller's context.
+	ErrTimeout = errors.New("rpcwire: timeout")
+	// ErrClosed means the client or server was closed.
+	ErrClosed = errors.New("rpcwire: closed")
+	// ErrConnection means the connection to the peer or broker failed or
+	// was lost while the call was in flight; the call may or may not have run.
+	ErrConnection = errors.New("rpcwire: connection failed")
+	// ErrMethodNotFound means the server has no method of that name.
+	ErrMethodNotFound = errors.New("rpcwire: method not found")
+	// ErrInvalidParams means the arguments do not fit the method: wrong
+	// count, wrong type or a value out of range.
+	ErrInvalidParams = errors.New("rpcwire: invalid params")
+	// ErrParse means a message could not be decoded.
+	ErrParse = errors.New("rpcwire: malformed message")
+	// ErrInternal means the server failed while running the call (for
+	// example the function panicked).
+	ErrInternal = errors.New("rpcwire: internal server error")
+	// ErrBusy means the server refused the call because it is at its
+	// concurrency limit; retrying later may succeed.
+	ErrBusy = errors.New("rpcwire: server busy")
+	// ErrTooLarge means a message exceeded the configured size limit.
+	ErrTooLarge = errors.New("rpcwire: message too large")
+	// ErrUnauthorized means the peer rejected the credentials.
+	ErrUnauthorized = errors.New("rpcwire: authentication failed")
+	// ErrUnknownScheme means a URL names a transport the table does not have.
+	ErrUnknownScheme = errors.New("rpcwire: unknown transport scheme")
+)
+
+// Fault codes carried by RemoteError. They follow the XML-RPC
+// "specification for fault code interoperability" so that other XML-RPC
+// implementations understand them.
+const (
+	CodeParse          = -32700
+	CodeInvalidRequest = -32600
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeInternal       = -32603
+	CodeApplication    = -32500
+	CodeBusy           = -32001
+	CodeTooLarge       = -32002
+)
+
+// RemoteError is a fault reported by the remote side. Every transport
+// returns it for a server-side failure, so errors.As(err, &remoteErr)
+// works whatever the wire.
+type RemoteError struct {
+	Code    int
+	Message string
+}
+
+// Error implements error.
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("remote fault %d: %s", e.Code, e.Message)
+}
+
+// Is reports whether the fault matches one of the package's sentinel
+// errors, so errors.Is(err, ErrMethodNotFound) holds for a fault that a
+// server returned with the matching code. Python's SimpleXMLRPCServer
+// reports everything as fault 1 with a message; its "not supported" text is
+// recognised as ErrMethodNotFound too.
+func (e *RemoteError) Is(target error) bool {
+	switch target {
+	case ErrMethodNotFound:
+		return e.Code == CodeMethodNotFound ||
+			(e.Code == 1 && strings.Contains(e.Message, "is not supported"))
+	case ErrInvalidParams:
+		return e.Code == CodeInvalidParams
+	case ErrParse:
+		return e.Code == CodeParse || e.Code == CodeInvalidRequest
+	case ErrInternal:
+		return e.Code == CodeInternal
+	case ErrBusy:
+		return e.Code == CodeBusy
+	case ErrTooLarge:
+		return e.Code == CodeTooLarge
+	}
+	return false
+}
+
+// ToRemote turns an error returned by a dispatcher into the fault sent on
+// the wire. A *RemoteError in the chain is kept as is; sentinel errors get
+// their fault code; anything else is an application fault with the error's
+// text.
+func ToRemote(err error) *RemoteError {
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return re
+	}
+	code := CodeApplication
+	switch {
+	case errors.Is(err, ErrMethodNotFound):
+		code = CodeMethodNotFound
+	case errors.Is(err, ErrInvalidParams):
+		code = CodeInvalidParams
+	case errors.Is(err, ErrParse):
+		code = CodeParse
+	case errors.Is(err, ErrInternal):
+		code = CodeInternal
+	case errors.Is(err, ErrBusy):
+		code = CodeBusy
+	case errors.Is(err, ErrTooLarge):
+		code = CodeTooLarge
+	}
+	return &RemoteError{Code: code, Message: err.Error()}
+}
+
+// ContextError wraps the context's error for a call that did not finish:
+// a passed deadline also matches ErrTimeout, a cancel matches
+// context.Canceled. what names the call for the message.
+func ContextError(ctx context.Context, what string) error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w: %w", what, ErrTimeout, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

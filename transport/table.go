@@ -1,0 +1,96 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// DialFunc opens a Client for u.
+type DialFunc func(ctx context.Context, u *url.URL, opts ...Option) (Client, error)
+
+// ListenFunc starts a Server for u that serves d.
+type ListenFunc func(ctx context.Context, u *url.URL, d Dispatcher, opts ...Option) (Server, error)
+
+// Scheme is one entry of a Table: how to dial and how to listen.
+type Scheme struct {
+	Dial   DialFunc
+	Listen ListenFunc
+}
+
+// Table picks a transport by URL scheme. It is built once with NewTable
+// and not changed afterwards, so it is safe for concurrent use.
+type Table struct {
+	schemes map[string]Scheme
+}
+
+// NewTable returns a Table holding the given schemes (lower-case names
+// without "://", e.g. "http").
+func NewTable(schemes map[string]Scheme) *Table {
+	t := &Table{schemes: make(map[string]Scheme, len(schemes))}
+	for name, s := range schemes {
+		t.schemes[strings.ToLower(name)] = s
+	}
+	return t
+}
+
+// Schemes lists the table's scheme names in sorted order.
+func (t *Table) Schemes() []string {
+	names := make([]string, 0, len(t.schemes))
+	for name := range t.schemes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Dial opens a Client for rawURL with the transport its scheme names.
+func (t *Table) Dial(ctx context.Context, rawURL string, opts ...Option) (Client, error) {
+	u, s, err := t.lookup(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if s.Dial == nil {
+		return nil, fmt.Errorf("%w: %q cannot dial", ErrUnknownScheme, u.Scheme)
+	}
+	return s.Dial(ctx, u, opts...)
+}
+
+// Listen starts a Server for rawURL, serving d, with the transport its
+// scheme names.
+func (t *Table) Listen(ctx context.Context, rawURL string, d Dispatcher, opts ...Option) (Server, error) {
+	u, s, err := t.lookup(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if s.Listen == nil {
+		return nil, fmt.Errorf("%w: %q cannot listen", ErrUnknownScheme, u.Scheme)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("rpcwire: listen %s: nil dispatcher", u.Redacted())
+	}
+	return s.Listen(ctx, u, d, opts...)
+}
+
+func (t *Table) lookup(rawURL string) (*url.URL, Scheme, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Error quotes the URL; strip it so no password leaks.
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err
+		}
+		return nil, Scheme{}, fmt.Errorf("rpcwire: invalid URL: %w", err)
+	}
+	if u.Scheme == "" {
+		return nil, Scheme{}, fmt.Errorf("%w: %q has no scheme (want one of %s, e.g. http://127.0.0.1:8080/)",
+			ErrUnknownScheme, u.Redacted(), strings.Join(t.Schemes(), ", "))
+	}
+	s, ok := t.schemes[strings.ToLower(u.Scheme)]
+	if !ok {
+		return nil, Scheme{}, fmt.Errorf("%w %q in %s (known schemes: %s)",
+			ErrUnknownScheme, u.Scheme, u.Redacted(), strings.Join(t.Schemes(), ", "))
+	}
+	return u, s, nil
+}
