@@ -1,0 +1,101 @@
+package mem
+
+import (
+	"context"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/transporttest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestConformance(t *testing.T) {
+	n := NewNetwork()
+	seq := 0
+	transporttest.Run(t, transporttest.Transport{
+		Name: "mem",
+		Listen: func(ctx context.Context, d transport.Dispatcher) (transport.Server, error) {
+			seq++
+			return n.Listen(ctx, &url.URL{Scheme: "mem", Host: "conformance" + string(rune('a'+seq))}, d)
+		},
+		Dial: func(ctx context.Context, addr string) (transport.Client, error) {
+			u, err := url.Parse(addr)
+			if err != nil {
+				return nil, err
+			}
+			return n.Dial(ctx, u)
+		},
+	})
+}
+
+func TestNoServer(t *testing.T) {
+	n := NewNetwork()
+	c, err := n.Dial(context.Background(), &url.URL{Scheme: "mem", Host: "nobody"})
+	require.NoError(t, err)
+	defer c.Close()
+	var sum int
+	err = c.Call(context.Background(), "fun_add", []any{1, 2}, &sum)
+	assert.ErrorIs(t, err, transport.ErrNoServer)
+	assert.Contains(t, err.Error(), "mem://nobody")
+}
+
+func TestNameInUseAndReuse(t *testing.T) {
+	n := NewNetwork()
+	u := &url.URL{Scheme: "mem", Host: "svc"}
+	s1, err := n.Listen(context.Background(), u, funcs.NewRegistry())
+	require.NoError(t, err)
+	_, err = n.Listen(context.Background(), u, funcs.NewRegistry())
+	assert.ErrorContains(t, err, "already in use")
+	require.NoError(t, s1.Close())
+	s2, err := n.Listen(context.Background(), u, funcs.NewRegistry())
+	require.NoError(t, err, "a closed server frees its name")
+	require.NoError(t, s2.Close())
+	_, err = n.Listen(context.Background(), &url.URL{Scheme: "mem"}, funcs.NewRegistry())
+	assert.ErrorContains(t, err, "needs a name")
+}
+
+func TestBusy(t *testing.T) {
+	n := NewNetwork()
+	u := &url.URL{Scheme: "mem", Host: "busy"}
+	reg := funcs.NewRegistry()
+	release := make(chan struct{})
+	require.NoError(t, reg.Register("block", func() { <-release }))
+	srv, err := n.Listen(context.Background(), u, reg, transport.WithMaxInFlight(1))
+	require.NoError(t, err)
+	defer srv.Close()
+	c, err := n.Dial(context.Background(), u)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Notify(context.Background(), "block", nil))
+	err = c.Call(context.Background(), "fun_add", []any{1, 2}, nil)
+	assert.ErrorIs(t, err, transport.ErrBusy)
+	close(release)
+}
+
+func TestBytesAreCopied(t *testing.T) {
+	n := NewNetwork()
+	u := &url.URL{Scheme: "mem", Host: "copy"}
+	reg := funcs.NewRegistry()
+	require.NoError(t, reg.Register("zero", func(b []byte) int {
+		for i := range b {
+			b[i] = 0
+		}
+		return len(b)
+	}))
+	srv, err := n.Listen(context.Background(), u, reg)
+	require.NoError(t, err)
+	defer srv.Close()
+	c, err := n.Dial(context.Background(), u)
+	require.NoError(t, err)
+	defer c.Close()
+	in := []byte("keep")
+	require.NoError(t, c.Call(context.Background(), "zero", []any{in}, nil))
+	assert.Equal(t, "keep", string(in), "the server must not write to the caller's memory")
+}
