@@ -55,6 +55,7 @@ const (
 	CodeApplication    = -32500
 	CodeBusy           = -32001
 	CodeTooLarge       = -32002
+	CodeTimeout        = -32003
 )
 
 // RemoteError is a fault reported by the remote side. Every transport
@@ -90,6 +91,8 @@ func (e *RemoteError) Is(target error) bool {
 		return e.Code == CodeBusy
 	case ErrTooLarge:
 		return e.Code == CodeTooLarge
+	case ErrTimeout, context.DeadlineExceeded:
+		return e.Code == CodeTimeout
 	}
 	return false
 }
@@ -117,6 +120,8 @@ func ToRemote(err error) *RemoteError {
 		code = CodeBusy
 	case errors.Is(err, ErrTooLarge):
 		code = CodeTooLarge
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		code = CodeTimeout
 	}
 	return &RemoteError{Code: code, Message: err.Error()}
 }

@@ -253,6 +253,9 @@ func (c *client) Call(ctx context.Context, method string, args []any, result any
 	select {
 	case r := <-done:
 		if r.fault != nil {
+			if err := transport.ContextError(ctx, "call "+method); err != nil {
+				return err // the fault only reports the caller's own deadline
+			}
 			return r.fault
 		}
 		if err := registry.Assign(result, r.result); err != nil {
