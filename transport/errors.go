@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors shared by every transport. Test for them with errors.Is;
@@ -138,4 +139,20 @@ func ContextError(ctx context.Context, what string) error {
 		return fmt.Errorf("%s: %w: %w", what, ErrTimeout, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// FaultError is what a client returns for a fault reply: the context's
+// error when the caller's context is done or its deadline has passed (the
+// server only reported the caller's own deadline, possibly a moment before
+// the caller's timer fired), else the fault itself.
+func FaultError(ctx context.Context, what string, fault *RemoteError) error {
+	if err := ContextError(ctx, what); err != nil {
+		return err
+	}
+	if fault.Code == CodeTimeout {
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			return fmt.Errorf("%s: %w: %w", what, ErrTimeout, context.DeadlineExceeded)
+		}
+	}
+	return fault
 }

@@ -253,10 +253,7 @@ func (c *client) Call(ctx context.Context, method string, args []any, result any
 	select {
 	case r := <-done:
 		if r.fault != nil {
-			if err := transport.ContextError(ctx, "call "+method); err != nil {
-				return err // the fault only reports the caller's own deadline
-			}
-			return r.fault
+			return transport.FaultError(ctx, "call "+method, r.fault)
 		}
 		if err := registry.Assign(result, r.result); err != nil {
 			return fmt.Errorf("call %s: reply: %w", method, err)
