@@ -1,0 +1,120 @@
+// Command server serves the article's functions, fun_add and fib, with
+// introspection, on every URL given:
+//
+//	go run ./examples/server -listen http://127.0.0.1:8080/ -listen amqp://guest:guest@127.0.0.1:5672/
+//
+// One process serves the same registry on several transports at once. It
+// logs one line per listener and shuts down gracefully on SIGINT or
+// SIGTERM, finishing the calls in flight.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rpcwire/rpcwire"
+	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/registry"
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+const defaultListen = "http://127.0.0.1:8080/"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// urls collects repeated -listen flags.
+type urls []string
+
+func (u *urls) String() string     { return strings.Join(*u, ",") }
+func (u *urls) Set(v string) error { *u = append(*u, v); return nil }
+
+// run serves until ctx ends. ready, when not nil, receives the servers'
+// addresses once all listen (for tests).
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []string) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var listen urls
+	fs.Var(&listen, "listen", "URL to serve on, repeatable (default "+defaultListen+"); schemes: "+strings.Join(rpcwire.Schemes(), ", "))
+	grace := fs.Duration("shutdown-timeout", 15*time.Second, "how long shutdown waits for calls in flight")
+	maxInFlight := fs.Int("max-inflight", transport.DefaultMaxInFlight, "calls one listener runs at once; more get a busy fault")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "server: unexpected arguments %q (use -listen URL)\n", fs.Args())
+		return 2
+	}
+	if len(listen) == 0 {
+		listen = urls{defaultListen}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	reg := funcs.NewRegistry(registry.WithLogger(log))
+	opts := []transport.Option{transport.WithLogger(log), transport.WithMaxInFlight(*maxInFlight)}
+
+	var servers []transport.Server
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), *grace)
+		defer cancel()
+		for _, s := range servers {
+			if err := s.Shutdown(sctx); err != nil {
+				log.Error("shutdown", "addr", s.Addr(), "err", err)
+				s.Close()
+			}
+		}
+		if len(servers) > 0 {
+			log.Info("stopped")
+		}
+	}()
+	var addrs []string
+	for _, raw := range listen {
+		s, err := rpcwire.Listen(ctx, withDefaults(raw), reg, opts...)
+		if err != nil {
+			log.Error("cannot listen", "err", err)
+			return 1
+		}
+		servers = append(servers, s)
+		addrs = append(addrs, s.Addr())
+		log.Info("listening", "addr", s.Addr(), "methods", strings.Join(reg.Methods(), ","))
+	}
+	if ready != nil {
+		ready <- addrs
+	}
+	<-ctx.Done()
+	if !errors.Is(context.Cause(ctx), context.Canceled) {
+		log.Info("shutting down", "cause", context.Cause(ctx))
+	} else {
+		log.Info("shutting down")
+	}
+	return 0
+}
+
+// withDefaults makes fib the default method of AMQP's text codec, so the
+// article's unchanged pika client (whose body is just "7") gets fib(7).
+func withDefaults(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
+		return raw // Listen reports a bad URL
+	}
+	q := u.Query()
+	if q.Has("method") {
+		return raw
+	}
+	q.Set("method", "fib")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
