@@ -81,7 +81,8 @@ func (t *Table) lookup(rawURL string) (*url.URL, Scheme, error) {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
-		return nil, Scheme{}, fmt.Errorf("rpcwire: invalid URL: %w", err)
+		return nil, Scheme{}, fmt.Errorf("rpcwire: invalid URL: %w (want scheme://host:port/path with a scheme of %s)",
+			err, strings.Join(t.Schemes(), ", "))
 	}
 	if u.Scheme == "" {
 		return nil, Scheme{}, fmt.Errorf("%w: %q has no scheme (want one of %s, e.g. http://127.0.0.1:8080/)",
