@@ -40,7 +40,9 @@ type Handler func(ctx context.Context, req *Request) (any, error)
 type Middleware func(next Handler) Handler
 
 // Registry maps method names to Go functions. It is safe for concurrent
-// use; methods may be registered while calls are being served.
+// use; methods may be registered while calls are being served. The zero
+// Registry is usable: it has no middleware, no introspection methods and a
+// silent logger.
 type Registry struct {
 	methods atomic.Pointer[map[string]*method]
 	mu      sync.Mutex // serialises writers of methods
@@ -149,7 +151,7 @@ func (r *Registry) MustRegister(name string, fn any, opts ...MethodOption) {
 func (r *Registry) add(m *method) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := *r.methods.Load()
+	old := r.table()
 	if _, dup := old[m.name]; dup {
 		return fmt.Errorf("registry: method %q is already registered", m.name)
 	}
@@ -167,8 +169,11 @@ func newMethod(name string, fn any) (*method, error) {
 		return nil, err
 	}
 	v := reflect.ValueOf(fn)
-	if v.Kind() != reflect.Func || v.IsNil() {
+	if v.Kind() != reflect.Func {
 		return nil, fmt.Errorf("registry: %s: want a function, got %T", name, fn)
+	}
+	if v.IsNil() {
+		return nil, fmt.Errorf("registry: %s: want a function, got a nil %T", name, fn)
 	}
 	t := v.Type()
 	m := &method{name: name, fn: v, variadic: t.IsVariadic()}
@@ -229,9 +234,17 @@ func checkName(name string) error {
 	return nil
 }
 
+// table returns the current method table; nil (empty) for the zero Registry.
+func (r *Registry) table() map[string]*method {
+	if p := r.methods.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Methods lists the registered method names in sorted order.
 func (r *Registry) Methods() []string {
-	ms := *r.methods.Load()
+	ms := r.table()
 	names := make([]string, 0, len(ms))
 	for name := range ms {
 		names = append(names, name)
@@ -244,32 +257,64 @@ func (r *Registry) Methods() []string {
 // result. Errors wrap transport.ErrMethodNotFound, ErrInvalidParams or
 // ErrInternal (for a panic), or are what the function returned. It
 // implements transport.Dispatcher.
-func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (any, error) {
+func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (result any, err error) {
 	if err := transport.ContextError(ctx, method); err != nil {
 		return nil, err
 	}
-	return r.handler(ctx, &Request{Method: method, Args: args})
+	h := r.handler
+	if h == nil { // zero Registry
+		h = r.dispatch
+	}
+	// Panics in registered functions are caught in call, so middleware
+	// sees them as errors; this catches panics in middleware itself.
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, r.panicked(method, p)
+		}
+	}()
+	return h(ctx, &Request{Method: method, Args: args})
 }
 
 // dispatch is the innermost Handler.
 func (r *Registry) dispatch(ctx context.Context, req *Request) (any, error) {
-	m := (*r.methods.Load())[req.Method]
+	m := r.table()[req.Method]
 	if m == nil {
 		return nil, fmt.Errorf("%w: %q", transport.ErrMethodNotFound, req.Method)
 	}
-	return m.call(ctx, req.Args, r.logger)
+	return r.call(ctx, m, req.Args)
 }
 
-func (m *method) call(ctx context.Context, args []any, logger *slog.Logger) (result any, err error) {
+// panicked logs a recovered panic with its stack and returns the error
+// the caller gets.
+func (r *Registry) panicked(method string, p any) error {
+	logger := r.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if logger.Enabled(context.Background(), slog.LevelError) {
+		logger.Error("rpcwire: registered function panicked", "method", method, "panic", p, "stack", string(debug.Stack()))
+	}
+	return fmt.Errorf("%w: %s panicked: %v", transport.ErrInternal, method, p)
+}
+
+// call converts args to m's parameter types and runs m. A panic, in the
+// function or in converting its arguments, becomes an ErrInternal error.
+func (r *Registry) call(ctx context.Context, m *method, args []any) (result any, err error) {
 	n := len(m.params)
 	if (!m.variadic && len(args) != n) || (m.variadic && len(args) < n-1) {
-		want := fmt.Sprintf("%d", n)
+		want := n
+		atLeast := ""
 		if m.variadic {
-			want = fmt.Sprintf("at least %d", n-1)
+			want, atLeast = n-1, "at least "
 		}
-		return nil, fmt.Errorf("%w: %s takes %s argument%s, got %d", transport.ErrInvalidParams,
-			m.name, want, plural(n), len(args))
+		return nil, fmt.Errorf("%w: %s takes %s%d argument%s, got %d", transport.ErrInvalidParams,
+			m.name, atLeast, want, plural(want), len(args))
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, r.panicked(m.name, p)
+		}
+	}()
 	in := make([]reflect.Value, 0, len(args)+1)
 	if m.withCtx {
 		in = append(in, reflect.ValueOf(ctx))
@@ -281,16 +326,10 @@ func (m *method) call(ctx context.Context, args []any, logger *slog.Logger) (res
 		}
 		pv := reflect.New(pt).Elem()
 		if err := assignArg(pv, a); err != nil {
-			return nil, fmt.Errorf("%w: %s: argument %d: %v", transport.ErrInvalidParams, m.name, i+1, err)
+			return nil, fmt.Errorf("%w: %s: argument %d: %w", transport.ErrInvalidParams, m.name, i+1, err)
 		}
 		in = append(in, pv)
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			logger.Error("rpcwire: registered function panicked", "method", m.name, "panic", p, "stack", string(debug.Stack()))
-			result, err = nil, fmt.Errorf("%w: %s panicked: %v", transport.ErrInternal, m.name, p)
-		}
-	}()
 	out := m.fn.Call(in)
 	if m.hasErr {
 		if e := out[len(out)-1]; !e.IsNil() {
@@ -329,7 +368,7 @@ func plural(n int) string {
 
 // lookup returns the named method or nil.
 func (r *Registry) lookup(name string) *method {
-	return (*r.methods.Load())[name]
+	return r.table()[name]
 }
 
 // signature lists the method's XML-RPC type names: result first, then
