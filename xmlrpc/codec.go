@@ -1,0 +1,163 @@
+// Package xmlrpc speaks XML-RPC: a Codec that turns calls and replies into
+// XML-RPC bodies and back, and an HTTP server and client built on it. The
+// codec is also what the AMQP transport uses to carry XML-RPC bodies.
+package xmlrpc
+
+import (
+	"fmt"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// Default limits of a zero Codec.
+const (
+	// DefaultMaxDepth bounds how deeply arrays and structs may nest.
+	DefaultMaxDepth = 100
+	// DefaultMaxElements bounds the number of XML elements in one body.
+	DefaultMaxElements = 1_000_000
+)
+
+// Codec is the XML-RPC codec. The zero value is ready to use with the
+// default limits; its methods have value receivers, so a Codec is safe for
+// concurrent use and cheap to copy.
+//
+// Decoded values are wire values: <int>, <i4> and <i8> become int64,
+// <boolean> bool, <string> and untyped values string, <double> float64,
+// <dateTime.iso8601> time.Time, <base64> []byte, <array> []any, <struct>
+// map[string]any and <nil/> nil.
+//
+// Encoding accepts wire values and anything registry.ToWire converts.
+// Integers that fit 32 bits are sent as <int>, larger ones as <i8>; times
+// are sent in UTC in Python's 20060102T15:04:05 form (whole seconds); struct
+// members are sorted by name.
+type Codec struct {
+	// MaxDepth bounds the nesting of arrays and structs, when decoding and
+	// when encoding. Zero means DefaultMaxDepth.
+	MaxDepth int
+	// MaxElements bounds the number of XML elements a decoded body may
+	// hold. Zero means DefaultMaxElements.
+	MaxElements int
+}
+
+var _ transport.Codec = Codec{}
+
+// Name returns "xml", the codec's name in URLs.
+func (Codec) Name() string { return "xml" }
+
+// ContentType returns "text/xml", the MIME type XML-RPC bodies travel with.
+func (Codec) ContentType() string { return "text/xml" }
+
+func (c Codec) maxDepth() int {
+	if c.MaxDepth <= 0 {
+		return DefaultMaxDepth
+	}
+	return c.MaxDepth
+}
+
+func (c Codec) maxElements() int {
+	if c.MaxElements <= 0 {
+		return DefaultMaxElements
+	}
+	return c.MaxElements
+}
+
+// SyntaxError reports a body that is not well-formed XML-RPC. It wraps
+// transport.ErrParse, so errors.Is(err, transport.ErrParse) holds.
+type SyntaxError struct {
+	// Offset is the byte offset in the body where the problem was found.
+	Offset int
+	// Msg says what was wrong.
+	Msg string
+}
+
+// Error implements error.
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%v: xml-rpc: %s (at byte %d)", transport.ErrParse, e.Msg, e.Offset)
+}
+
+// Unwrap returns transport.ErrParse.
+func (e *SyntaxError) Unwrap() error { return transport.ErrParse }
+
+// EncodeError reports a value the codec cannot put on the wire.
+type EncodeError struct {
+	// Path locates the value inside the call or reply, e.g. "args[1].name[3]".
+	Path string
+	// Msg says what was wrong.
+	Msg string
+}
+
+// Error implements error.
+func (e *EncodeError) Error() string {
+	if e.Path == "" {
+		return "xml-rpc: cannot encode value: " + e.Msg
+	}
+	return "xml-rpc: cannot encode " + e.Path + ": " + e.Msg
+}
+
+// AppendCall appends a <methodCall> for method with args to dst. On error
+// it returns dst unchanged.
+func (c Codec) AppendCall(dst []byte, method string, args []any) ([]byte, error) {
+	if method == "" {
+		return dst, &EncodeError{Path: "method name", Msg: "empty"}
+	}
+	e := encoder{maxDepth: c.maxDepth()}
+	out := append(dst, `<?xml version="1.0"?>`+"\n<methodCall><methodName>"...)
+	out, err := appendText(out, method)
+	if err != nil {
+		return dst, &EncodeError{Path: "method name", Msg: err.Error()}
+	}
+	out = append(out, "</methodName><params>"...)
+	for i, a := range args {
+		out = append(out, "<param>"...)
+		out, err = e.appendValue(out, a, 0)
+		if err != nil {
+			return dst, prefixPath(err, fmt.Sprintf("args[%d]", i))
+		}
+		out = append(out, "</param>"...)
+	}
+	return append(out, "</params></methodCall>\n"...), nil
+}
+
+// AppendReply appends a <methodResponse> carrying result to dst. On error
+// it returns dst unchanged.
+func (c Codec) AppendReply(dst []byte, result any) ([]byte, error) {
+	e := encoder{maxDepth: c.maxDepth()}
+	out := append(dst, `<?xml version="1.0"?>`+"\n<methodResponse><params><param>"...)
+	out, err := e.appendValue(out, result, 0)
+	if err != nil {
+		return dst, prefixPath(err, "result")
+	}
+	return append(out, "</param></params></methodResponse>\n"...), nil
+}
+
+// AppendFault appends a <methodResponse> carrying fault to dst, as a
+// struct with faultCode and faultString. Characters XML cannot carry in
+// the message are replaced by U+FFFD. A nil fault is sent as an internal
+// error.
+func (Codec) AppendFault(dst []byte, fault *transport.RemoteError) []byte {
+	if fault == nil {
+		fault = &transport.RemoteError{Code: transport.CodeInternal, Message: "unknown error"}
+	}
+	dst = append(dst, `<?xml version="1.0"?>`+"\n<methodResponse><fault><value><struct>"+
+		"<member><name>faultCode</name><value>"...)
+	dst = appendInt(dst, int64(fault.Code))
+	dst = append(dst, "</value></member><member><name>faultString</name><value><string>"...)
+	dst = appendTextLossy(dst, fault.Message)
+	return append(dst, "</string></value></member></struct></value></fault></methodResponse>\n"...)
+}
+
+// DecodeCall decodes a <methodCall>. Errors wrap transport.ErrParse
+// (as *SyntaxError).
+func (c Codec) DecodeCall(body []byte) (method string, args []any, err error) {
+	d := decoder{buf: body, maxDepth: c.maxDepth(), elemsLeft: c.maxElements()}
+	return d.call()
+}
+
+// DecodeReply decodes a <methodResponse>. A fault is returned as
+// *transport.RemoteError; a malformed body as an error wrapping
+// transport.ErrParse (as *SyntaxError). A response without a param
+// decodes to nil.
+func (c Codec) DecodeReply(body []byte) (result any, err error) {
+	d := decoder{buf: body, maxDepth: c.maxDepth(), elemsLeft: c.maxElements()}
+	return d.reply()
+}

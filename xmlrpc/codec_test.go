@@ -1,0 +1,307 @@
+package xmlrpc
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// pyFunAdd is what Python's xmlrpc.client sends for fun_add(2, 3).
+const pyFunAdd = `<?xml version='1.0'?>
+<methodCall>
+<methodName>fun_add</methodName>
+<params>
+<param>
+<value><int>2</int></value>
+</param>
+<param>
+<value><int>3</int></value>
+</param>
+</params>
+</methodCall>
+`
+
+func TestCodecNames(t *testing.T) {
+	assert.Equal(t, "xml", Codec{}.Name())
+	assert.Equal(t, "text/xml", Codec{}.ContentType())
+}
+
+func TestDecodeCallPython(t *testing.T) {
+	method, args, err := Codec{}.DecodeCall([]byte(pyFunAdd))
+	require.NoError(t, err)
+	assert.Equal(t, "fun_add", method)
+	assert.Equal(t, []any{int64(2), int64(3)}, args)
+}
+
+func value(s string) string {
+	return "<methodCall><methodName>m</methodName><params><param>" + s + "</param></params></methodCall>"
+}
+
+func TestDecodeValues(t *testing.T) {
+	tm := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   string
+		want any
+	}{
+		{"int", "<value><int>42</int></value>", int64(42)},
+		{"i4 negative", "<value><i4>-7</i4></value>", int64(-7)},
+		{"i8 big", "<value><i8>9223372036854775807</i8></value>", int64(math.MaxInt64)},
+		{"i8 min", "<value><i8>-9223372036854775808</i8></value>", int64(math.MinInt64)},
+		{"ex:i8", "<value><ex:i8>5000000000</ex:i8></value>", int64(5000000000)},
+		{"int plus and spaces", "<value><int> +3 </int></value>", int64(3)},
+		{"true", "<value><boolean>1</boolean></value>", true},
+		{"false", "<value><boolean>0</boolean></value>", false},
+		{"string", "<value><string>a &lt;b&gt; &amp; &apos;c&apos; &quot;d&quot;</string></value>", `a <b> & 'c' "d"`},
+		{"char refs", "<value><string>&#65;&#x42;&#x1F600;</string></value>", "AB😀"},
+		{"cdata", "<value><string>x<![CDATA[<&>]]>y</string></value>", "x<&>y"},
+		{"comment in text", "<value><string>a<!-- c -->b</string></value>", "ab"},
+		{"crlf normalised", "<value><string>a\r\nb\rc</string></value>", "a\nb\nc"},
+		{"char ref cr kept", "<value><string>a&#13;b</string></value>", "a\rb"},
+		{"unicode", "<value><string>héllo wörld ✓</string></value>", "héllo wörld ✓"},
+		{"empty string", "<value><string></string></value>", ""},
+		{"empty string tag", "<value><string/></value>", ""},
+		{"bare text", "<value>plain</value>", "plain"},
+		{"bare text spaces", "<value>  sp  </value>", "  sp  "},
+		{"empty value", "<value></value>", ""},
+		{"empty value tag", "<value/>", ""},
+		{"double", "<value><double>1.5</double></value>", 1.5},
+		{"double exp", "<value><double>1e+21</double></value>", 1e21},
+		{"double neg", "<value><double>-0.25</double></value>", -0.25},
+		{"datetime python", "<value><dateTime.iso8601>20060102T15:04:05</dateTime.iso8601></value>", tm},
+		{"datetime dashed", "<value><dateTime.iso8601>2006-01-02T15:04:05</dateTime.iso8601></value>", tm},
+		{"datetime zone", "<value><dateTime.iso8601>2006-01-02T15:04:05Z</dateTime.iso8601></value>", tm},
+		{"base64", "<value><base64>aGVsbG8=</base64></value>", []byte("hello")},
+		{"base64 python lines", "<value><base64>\naGVs\nbG8=\n</base64></value>", []byte("hello")},
+		{"base64 empty", "<value><base64></base64></value>", []byte{}},
+		{"nil", "<value><nil/></value>", nil},
+		{"nil open close", "<value><nil></nil></value>", nil},
+		{"ex:nil", "<value><ex:nil/></value>", nil},
+		{"array", "<value><array><data><value><int>1</int></value><value>x</value></data></array></value>", []any{int64(1), "x"}},
+		{"empty array", "<value><array><data></data></array></value>", []any{}},
+		{"empty array data tag", "<value><array><data/></array></value>", []any{}},
+		{"struct", "<value><struct><member><name>a</name><value><int>1</int></value></member><member><name>b</name><value><struct></struct></value></member></struct></value>", map[string]any{"a": int64(1), "b": map[string]any{}}},
+		{"nested", `<value><struct>
+  <member><name>list</name><value><array><data>
+    <value><array><data><value><boolean>1</boolean></value></data></array></value>
+    <value><struct><member><name>k&amp;</name><value/></member></struct></value>
+  </data></array></value></member>
+</struct></value>`, map[string]any{"list": []any{[]any{true}, map[string]any{"k&": ""}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, args, err := Codec{}.DecodeCall([]byte(value(tt.in)))
+			require.NoError(t, err)
+			require.Len(t, args, 1)
+			assert.Equal(t, tt.want, args[0])
+		})
+	}
+}
+
+func TestDecodeReply(t *testing.T) {
+	c := Codec{}
+	v, err := c.DecodeReply([]byte("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><int>5</int></value>\n</param>\n</params>\n</methodResponse>\n"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), v)
+
+	v, err = c.DecodeReply([]byte("<methodResponse><params></params></methodResponse>"))
+	require.NoError(t, err)
+	assert.Nil(t, v)
+
+	_, err = c.DecodeReply([]byte(`<?xml version='1.0'?>
+<methodResponse>
+<fault>
+<value><struct>
+<member>
+<name>faultCode</name>
+<value><int>1</int></value>
+</member>
+<member>
+<name>faultString</name>
+<value><string>boom &lt;x&gt;</string></value>
+</member>
+</struct></value>
+</fault>
+</methodResponse>
+`))
+	var re *transport.RemoteError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, &transport.RemoteError{Code: 1, Message: "boom <x>"}, re)
+}
+
+func TestDecodeErrors(t *testing.T) {
+	deep := strings.Repeat("<value><array><data>", 100_000)
+	tests := []struct {
+		name, in, msg string
+	}{
+		{"empty", "", "end of input"},
+		{"doctype", `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>` + value("<value>&a;</value>"), "DOCTYPE"},
+		{"entity", value("<value>&a;</value>"), "unknown entity"},
+		{"bad utf8", value("<value>\xff</value>"), "invalid UTF-8"},
+		{"control char", value("<value>\x01</value>"), "control character"},
+		{"bad char ref", value("<value>&#0;</value>"), "character reference"},
+		{"truncated", pyFunAdd[:len(pyFunAdd)-20], "end of input"},
+		{"unknown tag", value("<value><float>1</float></value>"), "unknown value type <float>"},
+		{"unknown root", "<foo/>", "want <methodCall>"},
+		{"int overflow", value("<value><i8>9223372036854775808</i8></value>"), "not a 64-bit integer"},
+		{"int junk", value("<value><int>12a</int></value>"), "not a 64-bit integer"},
+		{"bool junk", value("<value><boolean>true</boolean></value>"), "not 0 or 1"},
+		{"double junk", value("<value><double>0x1p3</double></value>"), "not a number"},
+		{"bad date", value("<value><dateTime.iso8601>yesterday</dateTime.iso8601></value>"), "dateTime"},
+		{"bad base64", value("<value><base64>!!!</base64></value>"), "base64"},
+		{"mismatched", value("<value><int>1</i4></value>"), "want </int>"},
+		{"text before type", value("<value>x<int>1</int></value>"), "text"},
+		{"trailing", pyFunAdd + "<x/>", "after the root element"},
+		{"deep", value(deep), "nested deeper than 100"},
+		{"no method", "<methodCall><methodName></methodName></methodCall>", "empty method name"},
+		{"late decl", "<methodCall><?xml version='1.0'?></methodCall>", "XML declaration"},
+		{"latin1", "<?xml version='1.0' encoding='iso-8859-1'?>" + value("<value/>"), "unsupported encoding"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Codec{}.DecodeCall([]byte(tt.in))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, transport.ErrParse)
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Contains(t, err.Error(), "at byte")
+		})
+	}
+}
+
+func TestMaxElements(t *testing.T) {
+	in := value("<value><array><data>" + strings.Repeat("<value><int>1</int></value>", 100) + "</data></array></value>")
+	_, _, err := Codec{MaxElements: 50}.DecodeCall([]byte(in))
+	require.ErrorIs(t, err, transport.ErrParse)
+	assert.Contains(t, err.Error(), "too many elements")
+	_, args, err := Codec{}.DecodeCall([]byte(in))
+	require.NoError(t, err)
+	assert.Len(t, args[0], 100)
+}
+
+func TestRoundTrip(t *testing.T) {
+	tm := time.Date(2024, 2, 29, 23, 59, 58, 0, time.UTC)
+	args := []any{
+		nil, true, false, int64(0), int64(math.MaxInt32), int64(math.MaxInt32) + 1, int64(math.MinInt64),
+		"", "a<b>&c\r\n\t'\"", "ünïcödé 😀", 0.1, -1e-300, 1e21, 5e-324, 3.0,
+		[]byte{0, 1, 2, 255}, []byte{}, tm,
+		[]any{}, []any{int64(1), []any{"x"}}, map[string]any{}, map[string]any{"z": int64(1), "a<": map[string]any{"b": nil}},
+	}
+	c := Codec{}
+	body, err := c.AppendCall(nil, "ns.m&x", args)
+	require.NoError(t, err)
+	method, got, err := c.DecodeCall(body)
+	require.NoError(t, err)
+	assert.Equal(t, "ns.m&x", method)
+	assert.Equal(t, args, got)
+
+	for _, a := range args {
+		body, err := c.AppendReply(nil, a)
+		require.NoError(t, err)
+		v, err := c.DecodeReply(body)
+		require.NoError(t, err)
+		assert.Equal(t, a, v)
+	}
+}
+
+func TestEncodeConversions(t *testing.T) {
+	type point struct {
+		X, Y int
+		Name string `rpc:"name"`
+	}
+	c := Codec{}
+	tests := []struct {
+		in   any
+		want any
+	}{
+		{7, int64(7)},
+		{int32(-7), int64(-7)},
+		{uint8(200), int64(200)},
+		{float32(0.5), 0.5},
+		{[]string{"a", "b"}, []any{"a", "b"}},
+		{[]int{1, 2}, []any{int64(1), int64(2)}},
+		{[]float64{1.5}, []any{1.5}},
+		{map[string]string{"b": "2", "a": "1"}, map[string]any{"a": "1", "b": "2"}},
+		{map[string]int{"n": 1}, map[string]any{"n": int64(1)}},
+		{point{1, 2, "p"}, map[string]any{"X": int64(1), "Y": int64(2), "name": "p"}},
+		{&point{1, 2, "p"}, map[string]any{"X": int64(1), "Y": int64(2), "name": "p"}},
+		{(*point)(nil), nil},
+		{[]point{{}}, []any{map[string]any{"X": int64(0), "Y": int64(0), "name": ""}}},
+		{time.Date(2020, 1, 1, 1, 0, 0, 999, time.FixedZone("X", 3600)), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{errors.New("e"), "e"},
+	}
+	for _, tt := range tests {
+		body, err := c.AppendReply(nil, tt.in)
+		require.NoError(t, err, "%#v", tt.in)
+		v, err := c.DecodeReply(body)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, v, "%#v", tt.in)
+	}
+}
+
+func TestEncodeErrors(t *testing.T) {
+	c := Codec{}
+	loop := []any{nil}
+	loop[0] = loop
+	tests := []struct {
+		name string
+		in   any
+		msg  string
+	}{
+		{"bad utf8", []any{"ok", "a\xffb"}, `args[0][1]: string "a\xffb" has invalid UTF-8 at byte 1`},
+		{"control", map[string]any{"k": "a\x00"}, "args[0].k: string"},
+		{"control in key", map[string]any{"k\x01": 1}, "member name"},
+		{"nan", math.NaN(), "NaN"},
+		{"inf", math.Inf(-1), "-Inf"},
+		{"uint64", uint64(math.MaxUint64), "does not fit"},
+		{"chan", make(chan int), "cannot encode"},
+		{"cycle", loop, "nested deeper than 100"},
+		{"year", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "outside 1..9999"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := []byte("keep")
+			out, err := c.AppendCall(dst, "m", []any{tt.in})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Equal(t, "keep", string(out))
+		})
+	}
+	_, err := c.AppendCall(nil, "m\x00", nil)
+	assert.ErrorContains(t, err, "method name")
+	_, err = c.AppendCall(nil, "", nil)
+	assert.ErrorContains(t, err, "method name")
+}
+
+func TestFault(t *testing.T) {
+	c := Codec{}
+	body := c.AppendFault(nil, &transport.RemoteError{Code: transport.CodeMethodNotFound, Message: "no <such> method\x00\xff"})
+	_, err := c.DecodeReply(body)
+	var re *transport.RemoteError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, transport.CodeMethodNotFound, re.Code)
+	assert.Equal(t, "no <such> method\uFFFD\uFFFD", re.Message)
+	assert.ErrorIs(t, err, transport.ErrMethodNotFound)
+
+	_, err = c.DecodeReply(c.AppendFault(nil, nil))
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, transport.CodeInternal, re.Code)
+}
+
+func TestDoubleFormat(t *testing.T) {
+	for f, want := range map[float64]string{
+		0: "0.0", 1: "1.0", -2.5: "-2.5", 0.1: "0.1", 1e15: "1000000000000000.0", 1e16: "1e+16",
+		1e21: "1e+21", 0.0001: "0.0001", 0.00001: "1e-05", 1.5e-7: "1.5e-07", 123456.789: "123456.789",
+		math.MaxFloat64: "1.7976931348623157e+308", 5e-324: "5e-324",
+	} {
+		assert.Equal(t, want, string(appendDouble(nil, f)), "%g", f)
+	}
+}

@@ -1,0 +1,533 @@
+package xmlrpc
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The scanner reads the subset of XML that XML-RPC uses: an optional XML
+// declaration, elements (attributes are read and ignored, so namespace
+// declarations pass), character data with the five predefined entities,
+// character references and CDATA sections, comments and processing
+// instructions. Document type declarations, and so entity declarations,
+// are refused: they are how "billion laughs" and external-entity attacks
+// get in, and XML-RPC never needs them.
+//
+// It works on the whole body in memory, returns slices of it where it can
+// and never recurses, so hostile input costs time and memory linear in its
+// size.
+
+// decoder holds the scanner's state for one body.
+type decoder struct {
+	buf       []byte
+	pos       int
+	maxDepth  int
+	elemsLeft int
+	scratch   []byte // decoded text when it differs from the input
+}
+
+// tagKind says which sort of tag tag() read.
+type tagKind uint8
+
+const (
+	tagStart tagKind = iota // <name>
+	tagEmpty                // <name/>
+	tagEnd                  // </name>
+)
+
+// excerptLen bounds how much of the input an error message quotes.
+const excerptLen = 24
+
+func (d *decoder) errorf(off int, format string, args ...any) error {
+	return &SyntaxError{Offset: off, Msg: fmt.Sprintf(format, args...)}
+}
+
+// excerpt quotes the input from off, shortened.
+func (d *decoder) excerpt(off int) string {
+	if off >= len(d.buf) {
+		return "end of input"
+	}
+	end := min(off+excerptLen, len(d.buf))
+	s := strconv.Quote(string(d.buf[off:end]))
+	if end < len(d.buf) {
+		s += "..."
+	}
+	return s
+}
+
+func (d *decoder) truncated() error {
+	return d.errorf(len(d.buf), "unexpected end of input (truncated body?)")
+}
+
+func (d *decoder) hasPrefix(s string) bool {
+	return len(d.buf)-d.pos >= len(s) && string(d.buf[d.pos:d.pos+len(s)]) == s
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// prolog checks the encoding and skips a byte order mark, the XML
+// declaration and what may come before the root element.
+func (d *decoder) prolog() error {
+	if !utf8.Valid(d.buf) {
+		off := 0
+		for off < len(d.buf) {
+			r, size := utf8.DecodeRune(d.buf[off:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			off += size
+		}
+		return d.errorf(off, "invalid UTF-8")
+	}
+	if bytes.HasPrefix(d.buf, []byte("\xef\xbb\xbf")) {
+		d.pos = 3
+	}
+	for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
+		d.pos++
+	}
+	if d.hasPrefix("<?xml") && d.pos+5 < len(d.buf) && (isSpace(d.buf[d.pos+5]) || d.buf[d.pos+5] == '?') {
+		start := d.pos
+		end := bytes.Index(d.buf[d.pos:], []byte("?>"))
+		if end < 0 {
+			return d.truncated()
+		}
+		d.pos += end + 2
+		decl := d.buf[start:d.pos]
+		if i := bytes.Index(decl, []byte("encoding")); i >= 0 {
+			enc := decl[i+len("encoding"):]
+			enc = bytes.TrimLeft(enc, " \t\r\n=")
+			if len(enc) > 0 && (enc[0] == '"' || enc[0] == '\'') {
+				q := enc[0]
+				enc = enc[1:]
+				if j := bytes.IndexByte(enc, q); j >= 0 {
+					enc = enc[:j]
+				}
+			}
+			if !bytes.EqualFold(enc, []byte("utf-8")) && !bytes.EqualFold(enc, []byte("us-ascii")) &&
+				!bytes.EqualFold(enc, []byte("utf8")) && !bytes.EqualFold(enc, []byte("ascii")) {
+				return d.errorf(start+i, "unsupported encoding %q (only UTF-8 is accepted)", enc)
+			}
+		}
+	}
+	return d.skipMisc()
+}
+
+// epilog checks that nothing but comments and white space follow the root
+// element.
+func (d *decoder) epilog() error {
+	if err := d.skipMisc(); err != nil {
+		return err
+	}
+	if d.pos < len(d.buf) {
+		return d.errorf(d.pos, "unexpected %s after the root element", d.excerpt(d.pos))
+	}
+	return nil
+}
+
+// skipMisc skips white space, comments and processing instructions, and
+// refuses document type declarations.
+func (d *decoder) skipMisc() error {
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		switch {
+		case isSpace(c):
+			d.pos++
+		case c != '<' || d.pos+1 >= len(d.buf):
+			return nil
+		case d.buf[d.pos+1] == '?':
+			if err := d.skipPI(); err != nil {
+				return err
+			}
+		case d.buf[d.pos+1] != '!':
+			return nil
+		case d.hasPrefix("<!--"):
+			if err := d.skipComment(); err != nil {
+				return err
+			}
+		case d.hasPrefix("<!DOCTYPE"):
+			return d.errorf(d.pos, "<!DOCTYPE is not allowed in XML-RPC")
+		case d.hasPrefix("<!ENTITY"):
+			return d.errorf(d.pos, "<!ENTITY is not allowed in XML-RPC")
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+func (d *decoder) skipComment() error {
+	end := bytes.Index(d.buf[d.pos+4:], []byte("-->"))
+	if end < 0 {
+		return d.truncated()
+	}
+	d.pos += 4 + end + 3
+	return nil
+}
+
+func (d *decoder) skipPI() error {
+	start := d.pos
+	end := bytes.Index(d.buf[d.pos+2:], []byte("?>"))
+	if end < 0 {
+		return d.truncated()
+	}
+	target := d.buf[start+2 : start+2+end]
+	if i := bytes.IndexAny(target, " \t\r\n"); i >= 0 {
+		target = target[:i]
+	}
+	if bytes.EqualFold(target, []byte("xml")) {
+		return d.errorf(start, "XML declaration not at the start of the body")
+	}
+	d.pos += 2 + end + 2
+	return nil
+}
+
+// tag reads the next tag, skipping white space, comments and processing
+// instructions before it. Attributes are checked for form and ignored.
+// Text other than white space before the tag is an error. It returns the
+// tag's name (a slice of the input), its kind and its offset.
+func (d *decoder) tag() (name []byte, kind tagKind, off int, err error) {
+	if err = d.skipMisc(); err != nil {
+		return nil, 0, d.pos, err
+	}
+	off = d.pos
+	if d.pos >= len(d.buf) {
+		return nil, 0, off, d.truncated()
+	}
+	if d.buf[d.pos] != '<' {
+		return nil, 0, off, d.errorf(off, "unexpected text %s where a tag belongs", d.excerpt(off))
+	}
+	d.pos++
+	kind = tagStart
+	if d.pos < len(d.buf) && d.buf[d.pos] == '/' {
+		kind = tagEnd
+		d.pos++
+	}
+	start := d.pos
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		if isSpace(c) || c == '/' || c == '>' {
+			break
+		}
+		if c == '<' || c == '&' || c == '"' || c == '\'' || c == '=' || c == '!' || c == '?' {
+			return nil, 0, off, d.errorf(d.pos, "invalid character %q in tag name", c)
+		}
+		d.pos++
+	}
+	name = d.buf[start:d.pos]
+	if len(name) == 0 {
+		if d.pos >= len(d.buf) {
+			return nil, 0, off, d.truncated()
+		}
+		return nil, 0, off, d.errorf(off, "malformed tag %s", d.excerpt(off))
+	}
+	if kind == tagEnd {
+		for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
+			d.pos++
+		}
+		if d.pos >= len(d.buf) {
+			return nil, 0, off, d.truncated()
+		}
+		if d.buf[d.pos] != '>' {
+			return nil, 0, off, d.errorf(d.pos, "malformed end tag %s", d.excerpt(off))
+		}
+		d.pos++
+		return name, kind, off, nil
+	}
+	d.elemsLeft--
+	if d.elemsLeft < 0 {
+		return nil, 0, off, d.errorf(off, "too many elements")
+	}
+	for {
+		hadSpace := false
+		for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
+			d.pos++
+			hadSpace = true
+		}
+		if d.pos >= len(d.buf) {
+			return nil, 0, off, d.truncated()
+		}
+		switch d.buf[d.pos] {
+		case '>':
+			d.pos++
+			return name, kind, off, nil
+		case '/':
+			if d.pos+1 >= len(d.buf) {
+				return nil, 0, off, d.truncated()
+			}
+			if d.buf[d.pos+1] != '>' {
+				return nil, 0, off, d.errorf(d.pos, "malformed tag %s", d.excerpt(off))
+			}
+			d.pos += 2
+			return name, tagEmpty, off, nil
+		}
+		if !hadSpace {
+			return nil, 0, off, d.errorf(d.pos, "malformed tag %s", d.excerpt(off))
+		}
+		if err := d.skipAttr(); err != nil {
+			return nil, 0, off, err
+		}
+	}
+}
+
+// skipAttr skips one name="value" attribute.
+func (d *decoder) skipAttr() error {
+	start := d.pos
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		if c == '=' || isSpace(c) {
+			break
+		}
+		if c == '<' || c == '>' || c == '/' || c == '"' || c == '\'' || c == '&' {
+			return d.errorf(d.pos, "malformed attribute %s", d.excerpt(start))
+		}
+		d.pos++
+	}
+	if d.pos == start {
+		return d.errorf(d.pos, "malformed attribute %s", d.excerpt(start))
+	}
+	for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
+		d.pos++
+	}
+	if d.pos >= len(d.buf) {
+		return d.truncated()
+	}
+	if d.buf[d.pos] != '=' {
+		return d.errorf(d.pos, "attribute without value %s", d.excerpt(start))
+	}
+	d.pos++
+	for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
+		d.pos++
+	}
+	if d.pos >= len(d.buf) {
+		return d.truncated()
+	}
+	q := d.buf[d.pos]
+	if q != '"' && q != '\'' {
+		return d.errorf(d.pos, "attribute value not quoted %s", d.excerpt(start))
+	}
+	end := bytes.IndexByte(d.buf[d.pos+1:], q)
+	if end < 0 {
+		return d.truncated()
+	}
+	if bytes.IndexByte(d.buf[d.pos+1:d.pos+1+end], '<') >= 0 {
+		return d.errorf(d.pos, "'<' in attribute value")
+	}
+	d.pos += 1 + end + 1
+	return nil
+}
+
+// expect reads the next tag and checks its name and kind. A start tag
+// matches tagEmpty too; the kind read is returned.
+func (d *decoder) expect(name string, kind tagKind) (tagKind, error) {
+	got, k, off, err := d.tag()
+	if err != nil {
+		return 0, err
+	}
+	if string(got) != name || (k == tagEnd) != (kind == tagEnd) {
+		return 0, d.errorf(off, "want %s, found %s", tagString(name, kind), tagString(string(got), k))
+	}
+	return k, nil
+}
+
+func tagString(name string, kind tagKind) string {
+	switch kind {
+	case tagEnd:
+		return "</" + name + ">"
+	case tagEmpty:
+		return "<" + name + "/>"
+	}
+	return "<" + name + ">"
+}
+
+// text reads character data up to the next tag, resolving references,
+// CDATA sections and line ends as XML does, and skipping comments. The
+// result aliases the input when nothing needed rewriting, else d.scratch:
+// it is valid until the next call.
+func (d *decoder) text() ([]byte, error) {
+	start := d.pos
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		if c >= 0x20 && c != '<' && c != '&' && c != 0xef {
+			d.pos++
+			continue
+		}
+		if c == '\t' || c == '\n' {
+			d.pos++
+			continue
+		}
+		if c == '<' && !d.hasPrefix("<!") {
+			return d.buf[start:d.pos], nil
+		}
+		if c == 0xef {
+			if err := d.checkNonChar(); err != nil {
+				return nil, err
+			}
+			d.pos++
+			continue
+		}
+		break
+	}
+	if d.pos >= len(d.buf) {
+		return d.buf[start:d.pos], nil
+	}
+	// Slow path: something to rewrite.
+	out := append(d.scratch[:0], d.buf[start:d.pos]...)
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		switch {
+		case c == '<':
+			switch {
+			case d.hasPrefix("<![CDATA["):
+				end := bytes.Index(d.buf[d.pos+9:], []byte("]]>"))
+				if end < 0 {
+					return nil, d.truncated()
+				}
+				data := d.buf[d.pos+9 : d.pos+9+end]
+				for i := 0; i < len(data); i++ {
+					if data[i] < 0x20 && data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
+						return nil, d.errorf(d.pos+9+i, "control character %#02x is not allowed in XML", data[i])
+					}
+				}
+				out = appendNormalizedNewlines(out, data)
+				d.pos += 9 + end + 3
+			case d.hasPrefix("<!--"):
+				if err := d.skipComment(); err != nil {
+					return nil, err
+				}
+			case d.hasPrefix("<!"):
+				return nil, d.errorf(d.pos, "unexpected %s in text", d.excerpt(d.pos))
+			default:
+				d.scratch = out
+				return out, nil
+			}
+		case c == '&':
+			var err error
+			if out, err = d.reference(out); err != nil {
+				return nil, err
+			}
+		case c == '\r':
+			out = append(out, '\n')
+			d.pos++
+			if d.pos < len(d.buf) && d.buf[d.pos] == '\n' {
+				d.pos++
+			}
+		case c < 0x20 && c != '\t' && c != '\n':
+			return nil, d.errorf(d.pos, "control character %#02x is not allowed in XML", c)
+		case c == 0xef:
+			if err := d.checkNonChar(); err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+			d.pos++
+		default:
+			out = append(out, c)
+			d.pos++
+		}
+	}
+	d.scratch = out
+	return out, nil
+}
+
+// checkNonChar refuses U+FFFE and U+FFFF, which are valid UTF-8 but not
+// XML characters. d.buf[d.pos] is 0xef.
+func (d *decoder) checkNonChar() error {
+	if d.pos+2 < len(d.buf) && d.buf[d.pos+1] == 0xbf && (d.buf[d.pos+2] == 0xbe || d.buf[d.pos+2] == 0xbf) {
+		return d.errorf(d.pos, "character U+FFF%X is not allowed in XML", d.buf[d.pos+2]&0xf)
+	}
+	return nil
+}
+
+func appendNormalizedNewlines(out, data []byte) []byte {
+	for {
+		i := bytes.IndexByte(data, '\r')
+		if i < 0 {
+			return append(out, data...)
+		}
+		out = append(out, data[:i]...)
+		out = append(out, '\n')
+		data = data[i+1:]
+		if len(data) > 0 && data[0] == '\n' {
+			data = data[1:]
+		}
+	}
+}
+
+// reference resolves the entity or character reference at d.pos and
+// appends its character to out.
+func (d *decoder) reference(out []byte) ([]byte, error) {
+	start := d.pos
+	end := bytes.IndexByte(d.buf[d.pos:min(d.pos+12, len(d.buf))], ';')
+	if end < 0 {
+		if len(d.buf)-d.pos < 12 {
+			return nil, d.truncated()
+		}
+		return nil, d.errorf(start, "malformed reference %s", d.excerpt(start))
+	}
+	ref := d.buf[d.pos+1 : d.pos+end]
+	d.pos += end + 1
+	switch string(ref) {
+	case "lt":
+		return append(out, '<'), nil
+	case "gt":
+		return append(out, '>'), nil
+	case "amp":
+		return append(out, '&'), nil
+	case "apos":
+		return append(out, '\''), nil
+	case "quot":
+		return append(out, '"'), nil
+	}
+	if len(ref) < 2 || ref[0] != '#' {
+		return nil, d.errorf(start, "unknown entity %s (only the five predefined entities are allowed)", strconv.Quote(string(ref)))
+	}
+	digits, base := ref[1:], 10
+	if digits[0] == 'x' {
+		digits, base = digits[1:], 16
+	}
+	var r rune
+	if len(digits) == 0 {
+		return nil, d.errorf(start, "malformed character reference %s", strconv.Quote(string(ref)))
+	}
+	for _, c := range digits {
+		var v byte
+		switch {
+		case '0' <= c && c <= '9':
+			v = c - '0'
+		case base == 16 && 'a' <= c && c <= 'f':
+			v = c - 'a' + 10
+		case base == 16 && 'A' <= c && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			return nil, d.errorf(start, "malformed character reference %s", strconv.Quote(string(ref)))
+		}
+		r = r*rune(base) + rune(v)
+		if r > utf8.MaxRune {
+			break
+		}
+	}
+	if !isXMLChar(r) {
+		return nil, d.errorf(start, "character reference %s names a character XML does not allow", strconv.Quote(string(ref)))
+	}
+	return utf8.AppendRune(out, r), nil
+}
+
+// isXMLChar reports whether r is allowed in an XML 1.0 document.
+func isXMLChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r < 0x20:
+		return false
+	case r <= 0xd7ff:
+		return true
+	case r < 0xe000:
+		return false
+	case r <= 0xfffd:
+		return true
+	case r < 0x10000:
+		return false
+	}
+	return r <= utf8.MaxRune
+}
