@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ConversionError says why a wire value does not fit a Go type. Path
@@ -43,7 +45,11 @@ func describe(v any) string {
 		return "nil"
 	case string:
 		if len(x) > 32 {
-			x = x[:32] + "..."
+			cut := 32
+			for cut > 0 && !utf8.RuneStart(x[cut]) {
+				cut--
+			}
+			x = x[:cut] + "..."
 		}
 		return "string " + strconv.Quote(x)
 	case int64:
@@ -72,40 +78,45 @@ var (
 
 // Assign stores the wire value v in the Go value dst points to, with the
 // conversions the registry applies to arguments: integers into any integer
-// type with overflow checks, integers or doubles into floats, arrays into
+// type with range checks, integers or doubles into floats, arrays into
 // slices and arrays, structs into maps with string keys and into structs
-// (matched by `rpc` tag, else `json` tag, else field name), base64 or
-// strings into []byte, dateTime or ISO 8601 strings into time.Time, and
-// anything into an empty interface. dst nil discards v.
+// (matched by `rpc` tag, else `json` tag, else field name; other keys are
+// ignored), base64, strings (their bytes, not base64-decoded) or arrays of
+// small integers into []byte, dateTime or ISO 8601 strings into time.Time,
+// and anything into an empty interface. nil clears pointers, slices, maps
+// and interfaces. dst nil discards v; any other dst must be a non-nil
+// pointer. A value that does not fit is a *ConversionError.
 func Assign(dst any, v any) error {
-	switch d := dst.(type) {
+	switch d := dst.(type) { // fast paths for the common reply types
 	case nil:
 		return nil
 	case *any:
-		*d = v
-		return nil
+		if d != nil {
+			*d = v
+			return nil
+		}
 	case *int:
-		if n, ok := v.(int64); ok && n >= math.MinInt && n <= math.MaxInt {
+		if n, ok := v.(int64); ok && d != nil && n >= math.MinInt && n <= math.MaxInt {
 			*d = int(n)
 			return nil
 		}
 	case *int64:
-		if n, ok := v.(int64); ok {
+		if n, ok := v.(int64); ok && d != nil {
 			*d = n
 			return nil
 		}
 	case *string:
-		if s, ok := v.(string); ok {
+		if s, ok := v.(string); ok && d != nil {
 			*d = s
 			return nil
 		}
 	case *bool:
-		if b, ok := v.(bool); ok {
+		if b, ok := v.(bool); ok && d != nil {
 			*d = b
 			return nil
 		}
 	case *float64:
-		if f, ok := v.(float64); ok {
+		if f, ok := v.(float64); ok && d != nil {
 			*d = f
 			return nil
 		}
@@ -114,13 +125,17 @@ func Assign(dst any, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("rpcwire: reply must be a non-nil pointer, got %T", dst)
 	}
-	return assign(rv.Elem(), v, "")
+	return assign(rv.Elem(), v, 0)
 }
 
-// assign is Assign's reflective path. path names the value for errors.
-func assign(dst reflect.Value, v any, path string) error {
+// assign is Assign's reflective path. Errors are *ConversionError whose
+// Path is relative to dst; callers prefix their own step (see within).
+func assign(dst reflect.Value, v any, depth int) error {
 	t := dst.Type()
-	mismatch := func() error { return &ConversionError{Path: path, Want: t, Got: v} }
+	mismatch := func() error { return &ConversionError{Want: t, Got: v} }
+	if depth > maxDepth {
+		return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("value nested deeper than %d levels", maxDepth)}
+	}
 	switch t.Kind() {
 	case reflect.Interface:
 		if v == nil {
@@ -139,7 +154,7 @@ func assign(dst reflect.Value, v any, path string) error {
 			return nil
 		}
 		p := reflect.New(t.Elem())
-		if err := assign(p.Elem(), v, path); err != nil {
+		if err := assign(p.Elem(), v, depth+1); err != nil {
 			return err
 		}
 		dst.Set(p)
@@ -157,7 +172,7 @@ func assign(dst reflect.Value, v any, path string) error {
 			return mismatch()
 		}
 		if dst.OverflowInt(n) {
-			return &ConversionError{Path: path, Want: t, Got: v, Reason: fmt.Sprintf("%d overflows %s", n, t)}
+			return outOfRange(t, v)
 		}
 		dst.SetInt(n)
 		return nil
@@ -167,7 +182,7 @@ func assign(dst reflect.Value, v any, path string) error {
 			return mismatch()
 		}
 		if n < 0 || dst.OverflowUint(uint64(n)) {
-			return &ConversionError{Path: path, Want: t, Got: v, Reason: fmt.Sprintf("%d overflows %s", n, t)}
+			return outOfRange(t, v)
 		}
 		dst.SetUint(uint64(n))
 		return nil
@@ -182,7 +197,7 @@ func assign(dst reflect.Value, v any, path string) error {
 			return mismatch()
 		}
 		if dst.OverflowFloat(f) {
-			return &ConversionError{Path: path, Want: t, Got: v, Reason: fmt.Sprintf("%g overflows %s", f, t)}
+			return outOfRange(t, v)
 		}
 		dst.SetFloat(f)
 		return nil
@@ -199,19 +214,16 @@ func assign(dst reflect.Value, v any, path string) error {
 			return nil
 		}
 		if t.Elem().Kind() == reflect.Uint8 {
-			var b []byte
 			switch x := v.(type) {
-			case []byte:
-				b = x
+			case []byte: // copied: decoders may reuse their buffers
+				dst.SetBytes(bytes.Clone(x))
+				return nil
 			case string:
-				b = []byte(x)
-			default:
-				return mismatch()
+				dst.SetBytes([]byte(x))
+				return nil
 			}
-			s := reflect.MakeSlice(t, len(b), len(b))
-			reflect.Copy(s, reflect.ValueOf(b))
-			dst.Set(s)
-			return nil
+			// An array of integers (kolo's encoding of []byte) takes the
+			// element-wise path below.
 		}
 		a, ok := v.([]any)
 		if !ok {
@@ -219,23 +231,39 @@ func assign(dst reflect.Value, v any, path string) error {
 		}
 		s := reflect.MakeSlice(t, len(a), len(a))
 		for i, e := range a {
-			if err := assign(s.Index(i), e, path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
+			if err := assign(s.Index(i), e, depth+1); err != nil {
+				return within(err, i, "")
 			}
 		}
 		dst.Set(s)
 		return nil
 	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			var b []byte
+			switch x := v.(type) {
+			case []byte:
+				b = x
+			case string:
+				b = []byte(x)
+			}
+			if b != nil {
+				if len(b) != t.Len() {
+					return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("want %d bytes for %s, got %d", t.Len(), t, len(b))}
+				}
+				copy(dst.Bytes(), b)
+				return nil
+			}
+		}
 		a, ok := v.([]any)
 		if !ok {
 			return mismatch()
 		}
 		if len(a) != t.Len() {
-			return &ConversionError{Path: path, Want: t, Got: v, Reason: fmt.Sprintf("want %d elements for %s, got %d", t.Len(), t, len(a))}
+			return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("want %d elements for %s, got %d", t.Len(), t, len(a))}
 		}
 		for i, e := range a {
-			if err := assign(dst.Index(i), e, path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
+			if err := assign(dst.Index(i), e, depth+1); err != nil {
+				return within(err, i, "")
 			}
 		}
 		return nil
@@ -252,12 +280,15 @@ func assign(dst reflect.Value, v any, path string) error {
 			return mismatch()
 		}
 		out := reflect.MakeMapWithSize(t, len(m))
+		ev := reflect.New(t.Elem()).Elem()
+		kv := reflect.New(t.Key()).Elem()
 		for k, e := range m {
-			ev := reflect.New(t.Elem()).Elem()
-			if err := assign(ev, e, joinPath(path, k)); err != nil {
-				return err
+			ev.SetZero()
+			if err := assign(ev, e, depth+1); err != nil {
+				return within(err, -1, k)
 			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+			kv.SetString(k)
+			out.SetMapIndex(kv, ev)
 		}
 		dst.Set(out)
 		return nil
@@ -270,7 +301,7 @@ func assign(dst reflect.Value, v any, path string) error {
 			case string:
 				tm, err := ParseTime(x)
 				if err != nil {
-					return &ConversionError{Path: path, Want: t, Got: v, Reason: err.Error()}
+					return &ConversionError{Want: t, Got: v, Reason: err.Error()}
 				}
 				dst.Set(reflect.ValueOf(tm))
 				return nil
@@ -286,8 +317,8 @@ func assign(dst reflect.Value, v any, path string) error {
 			if !ok {
 				continue
 			}
-			if err := assign(dst.FieldByIndex(f.index), e, joinPath(path, f.name)); err != nil {
-				return err
+			if err := assign(dst.FieldByIndex(f.index), e, depth+1); err != nil {
+				return within(err, -1, f.name)
 			}
 		}
 		return nil
@@ -295,11 +326,40 @@ func assign(dst reflect.Value, v any, path string) error {
 	return mismatch()
 }
 
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
+// within prefixes a conversion error's path with the step that led to the
+// value: an array index (i >= 0) or a struct key. Paths are built only on
+// failure, so successful conversions allocate none.
+func within(err error, i int, key string) error {
+	var ce *ConversionError
+	if !errors.As(err, &ce) {
+		return err
 	}
-	return path + "." + key
+	step := key
+	if i >= 0 {
+		step = "[" + strconv.Itoa(i) + "]"
+	}
+	switch {
+	case ce.Path == "":
+		ce.Path = step
+	case ce.Path[0] == '[':
+		ce.Path = step + ce.Path
+	default:
+		ce.Path = step + "." + ce.Path
+	}
+	return ce
+}
+
+// outOfRange is the error for a number of the right kind that t cannot hold.
+func outOfRange(t reflect.Type, v any) error {
+	var limits string
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		hi := int64(uint64(math.MaxUint64) >> (65 - t.Bits()))
+		limits = fmt.Sprintf(" (%d to %d)", -hi-1, hi)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		limits = fmt.Sprintf(" (0 to %d)", uint64(math.MaxUint64)>>(64-t.Bits()))
+	}
+	return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("%v is out of range for %s%s", v, t, limits)}
 }
 
 // ParseTime parses the date-time forms XML-RPC peers send:

@@ -356,7 +356,7 @@ func assignArg(dst reflect.Value, v any) error {
 			return nil
 		}
 	}
-	return assign(dst, v, "")
+	return assign(dst, v, 0)
 }
 
 func plural(n int) string {
