@@ -46,7 +46,7 @@ func (d *decoder) call() (string, []any, error) {
 	}
 	switch {
 	case string(tn) == "params" && k == tagStart:
-		if args, err = d.params(false); err != nil {
+		if args, _, err = d.params(false); err != nil {
 			return "", nil, err
 		}
 		if _, err := d.expect("methodCall", tagEnd); err != nil {
@@ -67,29 +67,32 @@ func (d *decoder) call() (string, []any, error) {
 }
 
 // params decodes <param> elements up to </params>. With one set, at most
-// one param is allowed.
-func (d *decoder) params(one bool) ([]any, error) {
-	var args []any
-	for {
+// one param is allowed and it is returned as first, with no slice.
+func (d *decoder) params(one bool) (args []any, first any, err error) {
+	for n := 0; ; n++ {
 		name, k, off, err := d.tag()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if string(name) == "params" && k == tagEnd {
-			return args, nil
+			return args, first, nil
 		}
 		if string(name) != "param" || k != tagStart {
-			return nil, d.errorf(off, "want <param> or </params>, found %s", tagString(string(name), k))
+			return nil, nil, d.errorf(off, "want <param> or </params>, found %s", tagString(string(name), k))
 		}
-		if one && len(args) == 1 {
-			return nil, d.errorf(off, "a methodResponse carries one param, found a second")
+		if one && n == 1 {
+			return nil, nil, d.errorf(off, "a methodResponse carries one param, found a second")
 		}
 		v, err := d.topValue()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, err := d.expect("param", tagEnd); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if one {
+			first = v
+			continue
 		}
 		if args == nil {
 			args = make([]any, 0, 4)
@@ -114,12 +117,8 @@ func (d *decoder) reply() (any, error) {
 	var fault *transport.RemoteError
 	switch {
 	case string(name) == "params" && k == tagStart:
-		args, err := d.params(true)
-		if err != nil {
+		if _, result, err = d.params(true); err != nil {
 			return nil, err
-		}
-		if len(args) == 1 {
-			result = args[0]
 		}
 	case string(name) == "params" && k == tagEmpty:
 	case string(name) == "fault" && k == tagStart:
