@@ -1,0 +1,421 @@
+package xmlrpc
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// Limits of the http.Server that Listen starts. A call that runs longer
+// than the write timeout loses its reply; give the server a
+// transport.WithTimeout to bound calls explicitly (the write timeout then
+// grows to fit it).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeTimeout      = 5 * time.Minute
+	idleTimeout       = 2 * time.Minute // longer than the client's idle timeout, see client.go
+	maxHeaderBytes    = 64 << 10
+	minConns          = 256 // connection cap: max(minConns, connsPerCall*MaxInFlight)
+	connsPerCall      = 4
+)
+
+// Header values shared by every response and request; net/http only reads
+// them.
+var (
+	headerTextXML = []string{"text/xml"}
+	headerPost    = []string{http.MethodPost}
+)
+
+// handler serves XML-RPC calls on one HTTP endpoint.
+type handler struct {
+	d       transport.Dispatcher
+	codec   Codec
+	maxSize int64
+	timeout time.Duration
+	logger  *slog.Logger
+	// slots is the MaxInFlight semaphore: a call holds a slot while it
+	// reads its body, runs and writes its reply.
+	slots chan struct{}
+	// busy is the fault sent when every slot is taken, encoded once.
+	busy []byte
+}
+
+// NewHandler returns an http.Handler that serves XML-RPC calls to d. Mount
+// it on any mux or wrap it in middleware (for example RequireBasicAuth).
+//
+// It takes POST requests only (others get 405 with "Allow: POST"). A body
+// larger than Options.MaxMessageSize gets HTTP 413 Request Entity Too Large
+// (the Dial client reports transport.ErrTooLarge). A body that is not
+// XML-RPC gets a fault reply with code transport.CodeParse, as does every
+// other failure: faults travel with HTTP status 200, as the XML-RPC
+// specification says. At most Options.MaxInFlight calls run at once; calls
+// beyond that get a fault with code transport.CodeBusy at once instead of
+// queuing. Options.Timeout, when set, bounds how long one call may run.
+//
+// Each call runs under the request's context, which net/http cancels when
+// the client hangs up. XML-RPC carries no deadline, so a client's deadline
+// reaches the method only as that hang-up.
+func NewHandler(d transport.Dispatcher, opts ...transport.Option) http.Handler {
+	return newHandler(d, transport.Apply(opts...))
+}
+
+func newHandler(d transport.Dispatcher, o transport.Options) *handler {
+	h := &handler{
+		d:       d,
+		maxSize: o.MaxMessageSize,
+		timeout: o.Timeout,
+		logger:  o.Logger,
+		slots:   make(chan struct{}, o.MaxInFlight),
+	}
+	if d == nil {
+		h.d = noDispatcher{}
+	}
+	h.busy = h.codec.AppendFault(nil, &transport.RemoteError{
+		Code:    transport.CodeBusy,
+		Message: fmt.Sprintf("server busy: %d calls in flight; retry later", o.MaxInFlight),
+	})
+	return h
+}
+
+// noDispatcher answers every call of a handler made without a dispatcher.
+type noDispatcher struct{}
+
+func (noDispatcher) Dispatch(context.Context, string, []any) (any, error) {
+	return nil, fmt.Errorf("%w: xmlrpc handler has no dispatcher", transport.ErrInternal)
+}
+
+// ServeHTTP implements http.Handler.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header()["Allow"] = headerPost
+		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		h.reply(w, h.busy)
+		return
+	}
+	defer func() { <-h.slots }()
+
+	in := getBuffer()
+	defer putBuffer(in)
+	var err error
+	in.b, err = readBody(http.MaxBytesReader(w, r.Body, h.maxSize), in.b[:0], r.ContentLength, h.maxSize)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.Is(err, errBodyTooLarge) || errors.As(err, &mbe) {
+			// The rest of the body is not read: close the connection
+			// rather than drain it.
+			w.Header().Set("Connection", "close")
+			http.Error(w, fmt.Sprintf("XML-RPC request body exceeds the limit of %d bytes", h.maxSize),
+				http.StatusRequestEntityTooLarge)
+			return
+		}
+		// The client hung up or stalled past the read timeout; nobody is
+		// left to read an answer.
+		h.logger.Debug("xmlrpc: reading request body", "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "cannot read the request body", http.StatusBadRequest)
+		return
+	}
+
+	ctx := r.Context()
+	if h.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		defer cancel()
+	}
+	out := getBuffer()
+	defer putBuffer(out)
+	out.b, _ = transport.Serve(ctx, h.d, h.codec, in.b, out.b[:0])
+	h.reply(w, out.b)
+}
+
+// reply writes an XML-RPC response body with status 200.
+func (h *handler) reply(w http.ResponseWriter, body []byte) {
+	hdr := w.Header()
+	hdr["Content-Type"] = headerTextXML
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(body); err != nil {
+		h.logger.Debug("xmlrpc: writing reply", "err", err)
+	}
+}
+
+// drain waits until no call holds a slot, and keeps every slot taken
+// afterwards: it is the last thing a server does with its handler.
+func (h *handler) drain() {
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+	}
+}
+
+// RequireBasicAuth returns a handler that passes a request to next only
+// when it carries HTTP basic authentication with user and password, and
+// answers any other request with 401 Unauthorized and a WWW-Authenticate
+// challenge. Credentials are compared in constant time.
+//
+// Basic authentication sends the password in the clear on every request:
+// use it over https:// only, except on a trusted network.
+func RequireBasicAuth(user, password string, next http.Handler) http.Handler {
+	return &basicAuth{user: sha256.Sum256([]byte(user)), password: sha256.Sum256([]byte(password)), next: next}
+}
+
+type basicAuth struct {
+	// Hashes, so the comparison takes the same time whatever the lengths.
+	user, password [sha256.Size]byte
+	next           http.Handler
+}
+
+func (a *basicAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	user, password, ok := r.BasicAuth()
+	u := sha256.Sum256([]byte(user))
+	p := sha256.Sum256([]byte(password))
+	if subtle.ConstantTimeCompare(u[:], a.user[:])&subtle.ConstantTimeCompare(p[:], a.password[:]) != 1 || !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="rpcwire", charset="UTF-8"`)
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	a.next.ServeHTTP(w, r)
+}
+
+// paths routes the XML-RPC endpoint's path, "/" and "/RPC2" (where Python's
+// ServerProxy posts when its URL has no path) to one handler.
+type paths struct {
+	path string
+	next http.Handler
+}
+
+func (p paths) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case p.path, "/", "/RPC2":
+		p.next.ServeHTTP(w, r)
+	default:
+		http.Error(w, "no XML-RPC endpoint at "+r.URL.Path+"; try "+p.path, http.StatusNotFound)
+	}
+}
+
+// Listen serves d over XML-RPC at u, an http:// or https:// URL, and
+// returns at once. It implements transport.ListenFunc.
+//
+// The handler (see NewHandler) answers at the URL's path and also at "/"
+// and "/RPC2", where Python's xmlrpc.client posts by default. Port 0 picks
+// a free port; Addr reports it. https:// needs a certificate in
+// Options.TLSConfig. Credentials in the URL (http://user:pass@host/)
+// require every request to carry them as HTTP basic authentication.
+//
+// ctx bounds only the start; stop the server with Shutdown or Close.
+func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+	if d == nil {
+		return nil, fmt.Errorf("xmlrpc: listen %s: nil dispatcher", u.Redacted())
+	}
+	o := transport.Apply(opts...)
+	scheme := strings.ToLower(u.Scheme)
+	port := "80"
+	var tlsConf *tls.Config
+	switch scheme {
+	case "http":
+	case "https":
+		port = "443"
+		c := o.TLSConfig
+		if c == nil || (len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil) {
+			return nil, fmt.Errorf("xmlrpc: listen %s: https needs a server certificate: pass transport.WithTLSConfig "+
+				"with Certificates or GetCertificate set", u.Redacted())
+		}
+		tlsConf = c.Clone()
+	default:
+		return nil, fmt.Errorf("%w: xmlrpc listens on http:// and https://, not %q", transport.ErrUnknownScheme, u.Scheme)
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, fmt.Errorf("xmlrpc: listen %s: %w", u.Redacted(), err)
+	}
+	addr := (&url.URL{Scheme: scheme, Host: ln.Addr().String(), Path: u.Path}).String()
+
+	h := newHandler(d, o)
+	var root http.Handler = paths{path: path, next: h}
+	if u.User != nil {
+		password, _ := u.User.Password()
+		root = RequireBasicAuth(u.User.Username(), password, root)
+	}
+	baseCtx, cancel := context.WithCancel(context.Background())
+	wt := writeTimeout
+	if o.Timeout > 0 {
+		wt = max(wt, o.Timeout+30*time.Second)
+	}
+	s := &server{
+		addr:   addr,
+		h:      h,
+		cancel: cancel,
+		done:   make(chan struct{}),
+		hs: &http.Server{
+			Handler:           root,
+			TLSConfig:         tlsConf,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      wt,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		},
+	}
+	ln = newLimitListener(ln, max(minConns, connsPerCall*o.MaxInFlight))
+	go s.serve(ln, tlsConf != nil)
+	o.Logger.Info("xmlrpc: listening", "addr", addr)
+	return s, nil
+}
+
+// server is what Listen returns.
+type server struct {
+	addr   string
+	hs     *http.Server
+	h      *handler
+	cancel context.CancelFunc // cancels every request's context
+	done   chan struct{}      // closed when serve returns
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (s *server) serve(ln net.Listener, useTLS bool) {
+	defer close(s.done)
+	var err error
+	if useTLS {
+		err = s.hs.ServeTLS(ln, "", "")
+	} else {
+		err = s.hs.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.hs.ErrorLog.Printf("xmlrpc: serving %s stopped: %v", s.addr, err)
+	}
+}
+
+// Addr implements transport.Server.
+func (s *server) Addr() string { return s.addr }
+
+// stop marks the server stopped and reports whether it was running.
+func (s *server) stop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was := !s.stopped
+	s.stopped = true
+	return was
+}
+
+// Shutdown implements transport.Server: it stops accepting connections,
+// lets the calls in flight finish and their replies go out, then returns.
+// When ctx ends first, it cuts the remaining calls off as Close does.
+func (s *server) Shutdown(ctx context.Context) error {
+	if !s.stop() {
+		return nil
+	}
+	err := s.hs.Shutdown(ctx)
+	if err != nil {
+		_ = s.hs.Close()
+	}
+	s.cancel()
+	<-s.done
+	s.h.drain()
+	if err != nil {
+		if cerr := transport.ContextError(ctx, "xmlrpc: shutdown "+s.addr); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("xmlrpc: shutdown %s: %w", s.addr, err)
+	}
+	return nil
+}
+
+// Close implements transport.Server: it closes every connection, cancels
+// the calls in flight and waits for their methods to return.
+func (s *server) Close() error {
+	if !s.stop() {
+		return nil
+	}
+	err := s.hs.Close()
+	s.cancel()
+	<-s.done
+	s.h.drain()
+	if err != nil {
+		return fmt.Errorf("xmlrpc: close %s: %w", s.addr, err)
+	}
+	return nil
+}
+
+// limitListener caps the connections open at once: Accept waits while the
+// cap is reached, leaving further clients in the kernel's backlog.
+type limitListener struct {
+	net.Listener
+	sem       chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back once, on the first Close.
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// CloseWrite lets net/http half-close the connection before closing it,
+// as it does for a bare *net.TCPConn.
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
