@@ -359,7 +359,7 @@ func outOfRange(t reflect.Type, v any) error {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		limits = fmt.Sprintf(" (0 to %d)", uint64(math.MaxUint64)>>(64-t.Bits()))
 	}
-	return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("%v is out of range for %s%s", v, t, limits)}
+	return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("%v overflows %s%s", v, t, limits)}
 }
 
 // ParseTime parses the date-time forms XML-RPC peers send:

@@ -53,22 +53,22 @@ func conversionCases() []conversionCase {
 		{name: "int64", in: int64(1 << 40), want: int64(1 << 40)},
 		{name: "int8 max", in: int64(127), want: int8(127)},
 		{name: "int8 min", in: int64(-128), want: int8(-128)},
-		{name: "int8 overflow", in: int64(128), typ: int8(0), err: "128 is out of range for int8 (-128 to 127)"},
-		{name: "int8 underflow", in: int64(-129), typ: int8(0), err: "-129 is out of range for int8 (-128 to 127)"},
+		{name: "int8 overflow", in: int64(128), typ: int8(0), err: "128 overflows int8 (-128 to 127)"},
+		{name: "int8 underflow", in: int64(-129), typ: int8(0), err: "-129 overflows int8 (-128 to 127)"},
 		{name: "uint8 max", in: int64(255), want: uint8(255)},
-		{name: "uint8 overflow", in: int64(256), typ: uint8(0), err: "256 is out of range for uint8 (0 to 255)"},
-		{name: "uint8 negative", in: int64(-1), typ: uint8(0), err: "-1 is out of range for uint8 (0 to 255)"},
+		{name: "uint8 overflow", in: int64(256), typ: uint8(0), err: "256 overflows uint8 (0 to 255)"},
+		{name: "uint8 negative", in: int64(-1), typ: uint8(0), err: "-1 overflows uint8 (0 to 255)"},
 		{name: "int32 max", in: int64(math.MaxInt32), want: int32(math.MaxInt32)},
-		{name: "int32 overflow", in: int64(math.MaxInt32 + 1), typ: int32(0), err: "2147483648 is out of range for int32 (-2147483648 to 2147483647)"},
+		{name: "int32 overflow", in: int64(math.MaxInt32 + 1), typ: int32(0), err: "2147483648 overflows int32 (-2147483648 to 2147483647)"},
 		{name: "uint64", in: int64(math.MaxInt64), want: uint64(math.MaxInt64)},
-		{name: "uint64 negative", in: int64(-5), typ: uint64(0), err: "-5 is out of range for uint64 (0 to 18446744073709551615)"},
+		{name: "uint64 negative", in: int64(-5), typ: uint64(0), err: "-5 overflows uint64 (0 to 18446744073709551615)"},
 		{name: "int from double", in: 1.5, typ: 0, err: "want int, got double 1.5"},
 		{name: "int from string", in: "12", typ: 0, err: `want int, got string "12"`},
 		{name: "int from nil", in: nil, typ: 0, err: "want int, got nil"},
 		{name: "float64", in: 2.5, want: 2.5},
 		{name: "float64 from int", in: int64(3), want: 3.0},
 		{name: "float32", in: 0.5, want: float32(0.5)},
-		{name: "float32 overflow", in: 1e300, typ: float32(0), err: "1e+300 is out of range for float32"},
+		{name: "float32 overflow", in: 1e300, typ: float32(0), err: "1e+300 overflows float32"},
 		{name: "named float", in: 21.5, want: celsius(21.5)},
 		{name: "float from bool", in: true, typ: 0.0, err: "want float64, got boolean true"},
 		{name: "string", in: "héllo <&>", want: "héllo <&>"},
@@ -83,7 +83,7 @@ func conversionCases() []conversionCase {
 		{name: "bytes empty", in: []byte{}, want: []byte{}},
 		{name: "bytes from string", in: "hi", want: []byte("hi")},
 		{name: "bytes from int array", in: []any{int64(104), int64(105)}, want: []byte("hi")},
-		{name: "bytes from big int array", in: []any{int64(300)}, typ: []byte(nil), err: "[0]: 300 is out of range for uint8"},
+		{name: "bytes from big int array", in: []any{int64(300)}, typ: []byte(nil), err: "[0]: 300 overflows uint8"},
 		{name: "bytes from nil", in: nil, want: []byte(nil)},
 		{name: "bytes from int", in: int64(1), typ: []byte(nil), err: "want []uint8, got int 1"},
 		{name: "named bytes", in: []byte("ab"), want: blob("ab")},
@@ -187,7 +187,7 @@ func TestDispatchNamesTheArgument(t *testing.T) {
 		want string
 	}{
 		{[]any{"1", int64(1), "c"}, `f: argument 1: want int, got string "1"`},
-		{[]any{int64(1), int64(1000), "c"}, "f: argument 2: 1000 is out of range for int8 (-128 to 127)"},
+		{[]any{int64(1), int64(1000), "c"}, "f: argument 2: 1000 overflows int8 (-128 to 127)"},
 		{[]any{int64(1), int64(1), 1.0}, "f: argument 3: want string, got double 1"},
 	}
 	for _, c := range cases {
@@ -199,7 +199,7 @@ func TestDispatchNamesTheArgument(t *testing.T) {
 	require.NoError(t, reg.Register("sum", func(base int, xs ...uint8) int { return base }))
 	_, err := reg.Dispatch(context.Background(), "sum", []any{int64(1), int64(2), int64(-3)})
 	require.ErrorIs(t, err, transport.ErrInvalidParams)
-	assert.Contains(t, err.Error(), "sum: argument 3: -3 is out of range for uint8", "variadic arguments are numbered too")
+	assert.Contains(t, err.Error(), "sum: argument 3: -3 overflows uint8", "variadic arguments are numbered too")
 }
 
 func TestAssign(t *testing.T) {

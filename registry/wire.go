@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"reflect"
@@ -15,8 +16,10 @@ const maxDepth = 512
 // string, []byte, time.Time, []any, map[string]any): integers widen to
 // int64, slices and arrays become []any, maps with string keys and structs
 // become map[string]any (field names as Assign reads them), pointers and
-// interfaces are followed. Unsigned values above math.MaxInt64, channels,
-// functions, complex numbers and cycles are errors.
+// interfaces are followed (nil ones become nil), byte slices and arrays
+// become []byte, and errors become their text. Unsigned values above
+// math.MaxInt64, channels, functions, complex numbers, maps without string
+// keys and cycles (or nesting deeper than 512 levels) are errors.
 func ToWire(v any) (any, error) {
 	return toWire(v, 0)
 }
@@ -32,6 +35,9 @@ func toWire(v any, depth int) (any, error) {
 	case float32:
 		return float64(x), nil
 	case error:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, nil // its Error method may dereference it
+		}
 		return x.Error(), nil
 	}
 	if depth > maxDepth {
@@ -83,7 +89,13 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 		return rv.Float(), nil
 	case reflect.String:
 		return rv.String(), nil
-	case reflect.Pointer, reflect.Interface:
+	case reflect.Interface:
+		if rv.IsNil() {
+			return nil, nil
+		}
+		// Through toWire, so that an error in a field becomes its text.
+		return toWire(rv.Elem().Interface(), depth+1)
+	case reflect.Pointer:
 		if rv.IsNil() {
 			return nil, nil
 		}
@@ -93,9 +105,12 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 			return nil, nil
 		}
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			b := make([]byte, rv.Len())
-			reflect.Copy(reflect.ValueOf(b), rv)
-			return b, nil
+			if rv.Kind() == reflect.Array && !rv.CanAddr() { // Bytes needs an addressable array
+				c := reflect.New(rv.Type()).Elem()
+				c.Set(rv)
+				return c.Bytes(), nil
+			}
+			return bytes.Clone(rv.Bytes()), nil
 		}
 		out := make([]any, rv.Len())
 		for i := range out {
