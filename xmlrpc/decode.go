@@ -324,12 +324,10 @@ func (d *decoder) valueBody(stack *[]frame) (v any, complete bool, err error) {
 		}
 	}
 	typ := name
-	if i := bytes.IndexByte(typ, ':'); i >= 0 {
-		// Apache XML-RPC's extensions: <ex:nil/>, <ex:i8>.
-		switch string(typ[i+1:]) {
-		case "nil", "i8":
-			typ = typ[i+1:]
-		}
+	if i := bytes.LastIndexByte(typ, ':'); i >= 0 {
+		// Apache XML-RPC's extensions come with a namespace prefix
+		// (<ex:nil/>, <ex:i8>); like Python, ignore the prefix.
+		typ = typ[i+1:]
 	}
 	switch string(typ) {
 	case "array":
@@ -404,7 +402,7 @@ func (d *decoder) scalar(typ, body []byte, off int) (any, error) {
 	switch string(typ) {
 	case "string":
 		return string(body), nil
-	case "int", "i4", "i8":
+	case "int", "i4", "i8", "i1", "i2", "biginteger":
 		n, ok := parseInt(trimSpace(body))
 		if !ok {
 			return nil, d.errorf(off, "<%s> %s is not a 64-bit integer", typ, strconv.Quote(string(body)))
@@ -418,7 +416,7 @@ func (d *decoder) scalar(typ, body []byte, off int) (any, error) {
 			return true, nil
 		}
 		return nil, d.errorf(off, "<boolean> %s is not 0 or 1", strconv.Quote(string(body)))
-	case "double":
+	case "double", "float":
 		f, ok := parseDouble(trimSpace(body))
 		if !ok {
 			return nil, d.errorf(off, "<double> %s is not a number", strconv.Quote(string(body)))
