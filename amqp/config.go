@@ -1,0 +1,200 @@
+package amqp
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// Defaults of the URL parameters.
+const (
+	// DefaultQueue is the request queue when the URL names none: the
+	// article's (and RabbitMQ tutorial six's) queue.
+	DefaultQueue = "rpc_queue"
+	// DefaultWorkers is how many calls one server runs at once when the
+	// URL has no workers parameter. Calls are short and the broker holds
+	// the backlog, so a modest pool keeps a server busy without letting
+	// slow functions pile up unbounded work.
+	DefaultWorkers = 32
+	// MaxWorkers bounds the workers and prefetch parameters.
+	MaxWorkers = 4096
+)
+
+// Backoff of reconnect attempts after the broker connection is lost.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// ourParams are the URL query parameters rpcwire reads; brokerParams are
+// passed to amqp091-go (see amqp091.ParseURI).
+var (
+	ourParams = []string{
+		"queue", "codec", "method", "prefetch", "workers",
+		"durable", "quorum", "exclusive", "auto_delete", "timeout",
+	}
+	brokerParams = []string{
+		"heartbeat", "connection_timeout", "channel_max", "auth_mechanism",
+		"certfile", "keyfile", "cacertfile", "server_name_indication",
+	}
+)
+
+// config is what an amqp:// URL says, validated.
+type config struct {
+	brokerURL string // what amqp091 dials: no rpcwire parameters
+	redacted  string // the URL for messages: password replaced
+	addr      string // the URL clients dial: no credentials
+	tls       bool
+
+	queue    string
+	codec    codec
+	method   string // default method of text requests without a type
+	workers  int
+	prefetch int
+	timeout  time.Duration
+
+	durable    bool
+	quorum     bool
+	exclusive  bool
+	autoDelete bool
+}
+
+// parseURL validates u and applies the defaults.
+func parseURL(u *url.URL, o transport.Options) (*config, error) {
+	if u == nil {
+		return nil, fmt.Errorf("rpcwire: amqp: nil URL")
+	}
+	redacted := u.Redacted()
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("rpcwire: amqp URL %s: %s", redacted, fmt.Sprintf(format, args...))
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "amqp" && scheme != "amqps" {
+		return nil, bad("scheme must be amqp or amqps")
+	}
+	if u.Opaque != "" {
+		return nil, bad("want amqp://user:pass@host:port/vhost")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, bad("query: %v", err)
+	}
+	broker := url.Values{}
+	for k, vs := range q {
+		switch {
+		case slices.Contains(brokerParams, k):
+			broker[k] = vs
+		case !slices.Contains(ourParams, k):
+			return nil, bad("unknown parameter %q (known: %s)", k,
+				strings.Join(append(slices.Clone(ourParams), brokerParams...), ", "))
+		case len(vs) > 1:
+			return nil, bad("parameter %q given %d times", k, len(vs))
+		}
+	}
+	c := &config{
+		redacted: redacted,
+		tls:      scheme == "amqps",
+		queue:    DefaultQueue,
+		codec:    xmlCodec,
+		method:   q.Get("method"),
+		workers:  DefaultWorkers,
+		timeout:  o.Timeout,
+	}
+	if o.MaxInFlight != transport.DefaultMaxInFlight {
+		c.workers = min(o.MaxInFlight, MaxWorkers)
+	}
+	if v := q.Get("queue"); v != "" {
+		if len(v) > 255 {
+			return nil, bad("queue name longer than 255 bytes")
+		}
+		c.queue = v
+	}
+	if q.Has("codec") {
+		v := q.Get("codec")
+		if c.codec = codecByName(v); c.codec == nil {
+			return nil, bad("unknown codec %q (known: %s)", v, strings.Join(codecNames(), ", "))
+		}
+	}
+	intParam := func(name string, dst *int) error {
+		if !q.Has(name) {
+			return nil
+		}
+		n, err := strconv.Atoi(q.Get(name))
+		if err != nil || n < 1 || n > MaxWorkers {
+			return bad("%s must be an integer from 1 to %d, got %q", name, MaxWorkers, q.Get(name))
+		}
+		*dst = n
+		return nil
+	}
+	if err := intParam("workers", &c.workers); err != nil {
+		return nil, err
+	}
+	c.prefetch = c.workers
+	if err := intParam("prefetch", &c.prefetch); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"durable", &c.durable}, {"quorum", &c.quorum}, {"exclusive", &c.exclusive}, {"auto_delete", &c.autoDelete}} {
+		name, dst := f.name, f.dst
+		if !q.Has(name) {
+			continue
+		}
+		b, err := strconv.ParseBool(q.Get(name))
+		if err != nil {
+			return nil, bad("%s must be true or false, got %q", name, q.Get(name))
+		}
+		*dst = b
+	}
+	if c.quorum {
+		if q.Has("durable") && !c.durable {
+			return nil, bad("a quorum queue is always durable; drop durable=false")
+		}
+		if c.exclusive || c.autoDelete {
+			return nil, bad("a quorum queue cannot be exclusive or auto_delete")
+		}
+		c.durable = true
+	}
+	if q.Has("timeout") {
+		d, err := time.ParseDuration(q.Get("timeout"))
+		if err != nil || d <= 0 {
+			return nil, bad("timeout must be a positive duration such as 5s, got %q", q.Get("timeout"))
+		}
+		if c.timeout == 0 {
+			c.timeout = d
+		}
+	}
+
+	b := *u
+	b.Scheme = scheme
+	b.RawQuery = broker.Encode()
+	b.Fragment, b.RawFragment = "", ""
+	c.brokerURL = b.String()
+
+	a := b
+	a.User = nil
+	aq := url.Values{}
+	if c.queue != DefaultQueue {
+		aq.Set("queue", c.queue)
+	}
+	if c.codec != xmlCodec {
+		aq.Set("codec", c.codec.Name())
+	}
+	for _, k := range brokerParams {
+		if k != "auth_mechanism" && broker.Has(k) {
+			aq[k] = broker[k]
+		}
+	}
+	a.RawQuery = aq.Encode()
+	if a.Path == "" {
+		a.Path = "/"
+	}
+	c.addr = a.String()
+	return c, nil
+}

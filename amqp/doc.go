@@ -1,0 +1,80 @@
+// Package amqp is rpcwire's RabbitMQ transport: the RabbitMQ tutorial's
+// RPC (a request queue, an exclusive reply queue named in reply_to, a
+// correlation_id per call, ack after the reply), done so that it never
+// hangs, loses nothing it can keep, and interoperates with the tutorial's
+// pika programs.
+//
+// # URLs
+//
+//	amqp://user:pass@host:port/vhost?queue=rpc_queue&codec=xml
+//	amqps://user:pass@host:5671/vhost?queue=billing&codec=json   (TLS from transport.WithTLSConfig)
+//
+// The vhost is the path ("/" or empty for the default vhost "/", "/%2F"
+// too). Query parameters, shared by clients and servers (each ignores the
+// ones that are not its business):
+//
+//	queue=NAME       request queue (default rpc_queue, the tutorial's)
+//	codec=xml|json|text
+//	                 the client's body format (default xml); a server
+//	                 answers every codec, in the codec of each request
+//	method=NAME      server: the method of text requests that carry no
+//	                 type property (the tutorial's do not); e.g. fib
+//	workers=N        server: calls run at once (default 32, or
+//	                 transport.WithMaxInFlight)
+//	prefetch=N       server: unacked requests the broker hands it
+//	                 (default = workers)
+//	durable=true     server: declare the request queue durable
+//	quorum=true      server: declare it a quorum queue (durable, replicated)
+//	exclusive=true   server: declare it exclusive (deleted with the server's
+//	                 connection, so clients get ErrNoServer at once)
+//	auto_delete=true server: delete it when its last consumer goes
+//	timeout=5s       client: bound for calls whose context has no deadline
+//
+// and amqp091-go's own: heartbeat, connection_timeout, channel_max,
+// auth_mechanism, certfile, keyfile, cacertfile, server_name_indication.
+// Any other parameter is an error that lists the known ones. Credentials
+// never appear in errors or logs.
+//
+// By default the request queue is declared as pika's tutorial declares it:
+// transient and not exclusive, so the tutorial's programs and ours share
+// it. RabbitMQ 4 deprecates transient non-exclusive queues: new
+// deployments should use durable=true or quorum=true. A server that finds
+// the queue already declared with other arguments (the 406
+// PRECONDITION_FAILED a mismatched declare gets) uses it as it is.
+//
+// # Codecs
+//
+//   - xml: XML-RPC methodCall/methodResponse bodies (xmlrpc.Codec), the same
+//     bytes as XML-RPC over HTTP. The default; any value type.
+//   - json: a small envelope ({"method","params"} → {"result"} or
+//     {"error":{"code","message"}}), see JSONCodec. Any value type; the
+//     choice for non-Go peers that speak JSON.
+//   - text: the tutorial's plain body, see TextCodec: "7" in, "13" out, the
+//     method in the type property or the server's default method. Scalars
+//     only; what pika's tutorial programs speak.
+//
+// A server picks the codec of each request from its content_type
+// (text/xml, application/json, text/plain); a request without one (pika
+// sends none) is XML-RPC when its body starts with '<', JSON with '{', and
+// text otherwise.
+//
+// # Delivery
+//
+// A client publishes requests with mandatory set: a request queue that does
+// not exist fails the call at once with transport.ErrNoServer. The context's
+// deadline becomes the message's expiration and an x-deadline header, so a
+// server never runs a call whose caller has given up; a call that times out
+// on a queue with no consumer says so ("queue rpc_queue has 0 consumers").
+// A server acks a request after publishing its reply, so requests of a
+// server that dies are redelivered to another: delivery is at-least-once,
+// and a function may run twice after a crash (make such functions
+// idempotent, e.g. keyed by a request id argument). Undecodable requests
+// get a fault reply (when they have a reply_to) and are acked, never
+// requeued. Several servers on one queue share its work.
+//
+// Client and server own their reconnects: when the connection is lost,
+// pending calls fail with an error wrapping transport.ErrConnection, and
+// both reconnect with backoff (100 ms doubling to 5 s, jittered),
+// re-declare what they need and carry on; calls made while reconnecting
+// wait for the next attempt within their context.
+package amqp

@@ -1,0 +1,460 @@
+package amqp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// Message headers rpcwire sets besides the AMQP properties.
+const (
+	// headerDeadline carries the caller's deadline, Unix milliseconds, so
+	// a server does not run a call whose caller has given up.
+	headerDeadline = "x-deadline"
+	// headerFaultCode marks a text-codec reply as a fault and carries its code.
+	headerFaultCode = "x-fault-code"
+	// headerType names the type of a text-codec result.
+	headerType = "x-type"
+)
+
+// Server serves a transport.Dispatcher on an AMQP request queue. It
+// consumes with a prefetch window and a pool of workers, publishes each
+// reply to the request's reply_to with its correlation_id and only then
+// acks the request, so a server that dies mid-call leaves the request to
+// another server (at-least-once: a function may run twice after a crash).
+// It reconnects by itself when the broker connection is lost.
+type Server struct {
+	cfg     *config
+	opts    transport.Options
+	d       transport.Dispatcher
+	log     *slog.Logger
+	maxSize int64
+
+	// callCtx is the parent of every call; Close cancels it.
+	callCtx    context.Context
+	cancelCall context.CancelFunc
+	// stopCtx ends consuming and reconnecting; Shutdown and Close cancel it.
+	stopCtx context.Context
+	stop    context.CancelFunc
+	done    chan struct{} // closed when run returns
+
+	bufs sync.Pool // *[]byte reply buffers
+}
+
+var _ transport.Server = (*Server)(nil)
+
+// serverSession is one broker connection of a Server.
+type serverSession struct {
+	conn       *amqp091.Connection
+	ch         *amqp091.Channel
+	tag        string
+	deliveries <-chan amqp091.Delivery
+	connClosed chan *amqp091.Error
+	chClosed   chan *amqp091.Error
+}
+
+func (ss *serverSession) close() {
+	_ = ss.conn.Close()
+}
+
+// cause says why the session ended.
+func (ss *serverSession) cause() error {
+	for _, c := range []chan *amqp091.Error{ss.chClosed, ss.connClosed} {
+		select {
+		case err, ok := <-c:
+			if ok && err != nil {
+				return err
+			}
+		default:
+		}
+	}
+	return errors.New("the broker cancelled the consumer (queue deleted?)")
+}
+
+// Listen connects to the broker, declares the request queue the URL names
+// and serves d on it until Shutdown or Close. It returns once the server is
+// consuming, or the error that prevented it. It implements
+// transport.ListenFunc.
+//
+// See the package documentation for the URL parameters.
+func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+	return NewServer(ctx, u, d, opts...)
+}
+
+// NewServer is Listen returning the concrete type.
+func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (*Server, error) {
+	o := transport.Apply(opts...)
+	cfg, err := parseURL(u, o)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("rpcwire: amqp: listen %s: nil dispatcher", cfg.redacted)
+	}
+	s := &Server{
+		cfg:     cfg,
+		opts:    o,
+		d:       d,
+		log:     o.Logger.With("transport", "amqp", "queue", cfg.queue),
+		maxSize: o.MaxMessageSize,
+		done:    make(chan struct{}),
+	}
+	s.callCtx, s.cancelCall = context.WithCancel(context.Background())
+	s.stopCtx, s.stop = context.WithCancel(context.Background())
+	ss, err := s.connect(ctx)
+	if err != nil {
+		s.stop()
+		s.cancelCall()
+		return nil, err
+	}
+	s.log.Info("amqp: serving", "addr", cfg.addr, "workers", cfg.workers, "prefetch", cfg.prefetch)
+	go s.run(ss)
+	return s, nil
+}
+
+// Addr returns the URL clients dial: the listen URL without credentials,
+// with the queue and codec.
+func (s *Server) Addr() string { return s.cfg.addr }
+
+// connect opens a connection and a channel, declares the queue and starts
+// consuming.
+func (s *Server) connect(ctx context.Context) (*serverSession, error) {
+	conn, err := dial(ctx, s.cfg, &s.opts, "server")
+	if err != nil {
+		return nil, err
+	}
+	ss := &serverSession{conn: conn}
+	if err := s.setup(ss); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("rpcwire: amqp: serve queue %q on %s: %w", s.cfg.queue, s.cfg.redacted, err)
+	}
+	return ss, nil
+}
+
+func (s *Server) openChannel(ss *serverSession) error {
+	ch, err := ss.conn.Channel()
+	if err != nil {
+		return fmt.Errorf("%w: open channel: %w", transport.ErrConnection, err)
+	}
+	if err := ch.Qos(s.cfg.prefetch, 0, false); err != nil {
+		return fmt.Errorf("%w: set prefetch: %w", transport.ErrConnection, err)
+	}
+	ss.ch = ch
+	return nil
+}
+
+func (s *Server) setup(ss *serverSession) error {
+	if err := s.openChannel(ss); err != nil {
+		return err
+	}
+	var args amqp091.Table
+	if s.cfg.quorum {
+		args = amqp091.Table{"x-queue-type": "quorum"}
+	}
+	_, err := ss.ch.QueueDeclare(s.cfg.queue, s.cfg.durable, s.cfg.autoDelete, s.cfg.exclusive, false, args)
+	if isCode(err, amqp091.PreconditionFailed) {
+		// The queue exists with other arguments (say durable, where the
+		// tutorial declares it transient). The failed declare closed the
+		// channel: use the queue as it is on a new one.
+		s.log.Warn("amqp: the queue exists with other arguments; using it as it is", "declare_error", err)
+		if err := s.openChannel(ss); err != nil {
+			return err
+		}
+		_, err = ss.ch.QueueDeclarePassive(s.cfg.queue, false, false, false, false, nil)
+	}
+	if err != nil {
+		if isCode(err, amqp091.AccessRefused) {
+			return fmt.Errorf("%w: declare queue: %w", transport.ErrUnauthorized, err)
+		}
+		return fmt.Errorf("declare queue: %w", err)
+	}
+	ss.tag = "rpcwire-server-" + randomHex(8)
+	ss.deliveries, err = ss.ch.Consume(s.cfg.queue, ss.tag, false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	ss.connClosed = ss.conn.NotifyClose(make(chan *amqp091.Error, 1))
+	ss.chClosed = ss.ch.NotifyClose(make(chan *amqp091.Error, 1))
+	return nil
+}
+
+// run serves sessions until the server stops, reconnecting with backoff
+// when one ends.
+func (s *Server) run(ss *serverSession) {
+	defer close(s.done)
+	failures := 0
+	for {
+		start := time.Now()
+		cause := s.serve(ss)
+		if s.stopCtx.Err() != nil {
+			return
+		}
+		if time.Since(start) > maxBackoff {
+			failures = 0
+		}
+		s.log.Warn("amqp: server lost the broker connection; reconnecting", "err", cause)
+		for ss = nil; ss == nil; failures++ {
+			if !sleep(backoff(failures), s.stopCtx.Done()) {
+				return
+			}
+			var err error
+			if ss, err = s.connect(s.stopCtx); err != nil {
+				if s.stopCtx.Err() != nil {
+					return
+				}
+				s.log.Warn("amqp: server reconnect failed", "attempt", failures+1, "err", err)
+			}
+		}
+		s.log.Info("amqp: server reconnected; serving again")
+	}
+}
+
+// serve runs the workers of one session until the session ends (its cause
+// is returned) or the server stops (nil).
+func (s *Server) serve(ss *serverSession) error {
+	workersDone := make(chan struct{})
+	var running atomic.Int32
+	running.Store(int32(s.cfg.workers))
+	for range s.cfg.workers {
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					close(workersDone)
+				}
+			}()
+			for d := range ss.deliveries {
+				s.handle(ss, &d)
+			}
+		}()
+	}
+	select {
+	case <-workersDone:
+		// The deliveries ended: the channel or connection closed, or the
+		// broker cancelled the consumer.
+		err := ss.cause()
+		ss.close()
+		return err
+	case <-s.stopCtx.Done():
+	}
+	// Stop consuming; the deliveries already received are handed to the
+	// workers, which run, answer and ack them before their channel closes.
+	if err := ss.ch.Cancel(ss.tag, false); err != nil {
+		s.log.Debug("amqp: cancel consumer", "err", err)
+	}
+	select {
+	case <-workersDone:
+	case <-s.callCtx.Done():
+		// Close: cut the calls off. Unacked requests go back to the queue.
+	}
+	ss.close()
+	<-workersDone
+	return nil
+}
+
+// handle runs one request and answers it. Whatever happens the request is
+// acked exactly once (or left to the broker when the channel is gone), so
+// a bad message never loops.
+func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("amqp: panic while handling a request; dropping it", "panic", p, "correlation_id", d.CorrelationId)
+			_ = d.Ack(false)
+		}
+	}()
+	ctx := s.callCtx
+	if dl, ok := deadlineOf(d); ok {
+		if !time.Now().Before(dl) {
+			s.log.Debug("amqp: skipping an expired request", "correlation_id", d.CorrelationId)
+			_ = d.Ack(false)
+			return
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	c := codecOf(d.ContentType, d.Body)
+	bp := getBuf(&s.bufs)
+	defer putBuf(&s.bufs, bp)
+	var (
+		body    []byte
+		headers amqp091.Table
+		fault   *transport.RemoteError
+	)
+	if int64(len(d.Body)) > s.maxSize {
+		fault = &transport.RemoteError{Code: transport.CodeTooLarge,
+			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d", len(d.Body), s.maxSize)}
+		s.log.Warn("amqp: request too large", "bytes", len(d.Body), "correlation_id", d.CorrelationId)
+	} else if method, args, err := s.decodeCall(c, d); err != nil {
+		fault = transport.ToRemote(err)
+		s.log.Warn("amqp: undecodable request", "codec", c.Name(), "content_type", d.ContentType,
+			"correlation_id", d.CorrelationId, "err", err)
+	} else {
+		result, err := s.d.Dispatch(ctx, method, args)
+		if s.callCtx.Err() != nil {
+			// Close cut the call off: leave the request unacked, so the
+			// broker hands it to another server when the channel closes.
+			return
+		}
+		if d.ReplyTo == "" {
+			_ = d.Ack(false) // one-way: nobody waits for the result
+			return
+		}
+		if err != nil {
+			fault = transport.ToRemote(err)
+		} else if body, headers, err = appendReply(c, (*bp)[:0], result); err != nil {
+			fault = &transport.RemoteError{Code: transport.CodeInternal, Message: "encode result of " + method + ": " + err.Error()}
+		}
+	}
+	if d.ReplyTo == "" {
+		_ = d.Ack(false)
+		return
+	}
+	if fault != nil {
+		body, headers = appendFault(c, (*bp)[:0], fault)
+	}
+	*bp = body
+	err := ss.ch.Publish("", d.ReplyTo, false, false, amqp091.Publishing{
+		ContentType:   c.ContentType(),
+		CorrelationId: d.CorrelationId,
+		Headers:       headers,
+		Body:          body,
+	})
+	if err != nil {
+		// The channel is gone and the ack with it: the broker redelivers
+		// the request.
+		s.log.Debug("amqp: publish reply", "err", err)
+		return
+	}
+	_ = d.Ack(false)
+}
+
+// decodeCall decodes a request with c. The text codec takes the method
+// from the type property, else the server's default method.
+func (s *Server) decodeCall(c codec, d *amqp091.Delivery) (string, []any, error) {
+	if c.Name() != textCodec.Name() {
+		return c.DecodeCall(d.Body)
+	}
+	method := d.Type
+	if method == "" {
+		method = s.cfg.method
+	}
+	if method == "" {
+		return "", nil, &transport.RemoteError{Code: transport.CodeMethodNotFound,
+			Message: "no method: a text request needs the method in its type property, or a server default (?method=NAME in the server's URL)"}
+	}
+	return TextCodec{Method: method}.DecodeCall(d.Body)
+}
+
+// appendReply encodes a result; text replies name its type in a header.
+func appendReply(c codec, dst []byte, result any) ([]byte, amqp091.Table, error) {
+	if c.Name() != textCodec.Name() {
+		body, err := c.AppendReply(dst, result)
+		return body, nil, err
+	}
+	body, typ, err := appendTextResult(dst, result)
+	return body, amqp091.Table{headerType: typ}, err
+}
+
+// appendFault encodes a fault; text faults carry their code in a header.
+func appendFault(c codec, dst []byte, fault *transport.RemoteError) ([]byte, amqp091.Table) {
+	body := c.AppendFault(dst, fault)
+	if c.Name() != textCodec.Name() {
+		return body, nil
+	}
+	return body, amqp091.Table{headerFaultCode: int32(fault.Code)}
+}
+
+// deadlineOf returns the caller's deadline a request carries.
+func deadlineOf(d *amqp091.Delivery) (time.Time, bool) {
+	ms, ok := intHeader(d.Headers, headerDeadline)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
+}
+
+// intHeader reads an integer header whatever width the sender used.
+func intHeader(h amqp091.Table, key string) (int64, bool) {
+	switch v := h[key].(type) {
+	case int64:
+		return v, true
+	case int32:
+		return int64(v), true
+	case int16:
+		return int64(v), true
+	case int8:
+		return int64(v), true
+	case uint8:
+		return int64(v), true
+	case uint16:
+		return int64(v), true
+	case uint32:
+		return int64(v), true
+	case int:
+		return int64(v), true
+	}
+	return 0, false
+}
+
+// maxPooledBuf bounds the buffers kept for reuse, so one huge message
+// does not pin its memory.
+const maxPooledBuf = 64 << 10
+
+func getBuf(pool *sync.Pool) *[]byte {
+	if bp, ok := pool.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 512)
+	return &b
+}
+
+func putBuf(pool *sync.Pool, bp *[]byte) {
+	if cap(*bp) <= maxPooledBuf {
+		*bp = (*bp)[:0]
+		pool.Put(bp)
+	}
+}
+
+// Shutdown stops consuming, lets the calls in flight finish, publishes
+// their replies and acks them, then closes the connection. When ctx ends
+// first the remaining calls are cancelled as by Close.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	select {
+	case <-s.done:
+		s.cancelCall()
+		return nil
+	case <-ctx.Done():
+		s.cancelCall()
+		<-s.done
+		return transport.ContextError(ctx, "amqp: shutdown of "+s.cfg.addr)
+	}
+}
+
+// Close stops the server at once: calls in flight see their context
+// cancelled and their requests, unacked, go back to the queue for another
+// server. Close is idempotent.
+func (s *Server) Close() error {
+	s.stop()
+	s.cancelCall()
+	<-s.done
+	return nil
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
