@@ -33,7 +33,7 @@ def tag(v):
     if isinstance(v, (bytes, bytearray)):
         return {"base64": base64.b64encode(bytes(v)).decode("ascii")}
     if isinstance(v, datetime.datetime):
-        return {"dateTime": v.strftime("%Y-%m-%dT%H:%M:%S")}
+        return {"dateTime": v.isoformat()}
     if isinstance(v, (list, tuple)):
         return {"array": [tag(e) for e in v]}
     if isinstance(v, dict):
