@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// Names of the raw floors -baseline measures.
+const (
+	rawHTTP = "raw-http"
+	rawAMQP = "raw-amqp"
+)
+
+// probeTimeout bounds the first call made to a target before it is
+// loaded, and the setup of each server and client.
+const probeTimeout = 10 * time.Second
+
+// target is one thing the tool puts under load: an rpcwire client of an
+// embedded server or of a -url server, or a raw floor.
+type target struct {
+	name    string // row label: mem, http, amqp, raw-http, raw-amqp or a redacted URL
+	url     string // redacted URL the client dials
+	scheme  string
+	floor   string // the raw floor this target is compared to, "" for none
+	isFloor bool
+	bytes   float64 // request+reply body bytes per call, < 0 when nothing crosses a wire
+	// newCaller makes a worker's caller.
+	newCaller func() caller
+}
+
+// closer is something set up for a run that must be released after it.
+type closer func(ctx context.Context) error
+
+// env holds what a run set up, to release it in reverse order.
+type env struct {
+	closers []closer
+}
+
+func (e *env) onClose(c closer) { e.closers = append(e.closers, c) }
+
+// close releases everything, the newest first, and returns the first error.
+func (e *env) close(ctx context.Context) error {
+	var first error
+	for _, c := range slices.Backward(e.closers) {
+		if err := c(ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	e.closers = nil
+	return first
+}
+
+// listenURL is the URL an embedded server of the named transport listens
+// on. Names not listed get name://127.0.0.1:0/, so a scheme added to the
+// table later works without a change here when that form suits it.
+func listenURL(name string, cfg *config) string {
+	switch name {
+	case "mem":
+		return "mem://compare"
+	case "http":
+		return "http://127.0.0.1:0/RPC2"
+	case "amqp", "amqps":
+		return cfg.amqpQueueURL
+	}
+	return name + "://127.0.0.1:0/"
+}
+
+// uniqueQueue returns a queue name no other run uses.
+func uniqueQueue() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return "rpcwire-compare-" + hex.EncodeToString(b[:])
+}
+
+// withQuery returns raw with the query parameters of set added unless the
+// URL already has them.
+func withQuery(raw string, set url.Values) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("invalid URL: %w", errors.Unwrap(err))
+	}
+	q := u.Query()
+	for k, vs := range set {
+		if !q.Has(k) {
+			q[k] = vs
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// redact returns raw with any password replaced.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Redacted()
+}
+
+// clientTarget dials rawURL, checks one call works and returns the target
+// that loads the client. label names the row.
+func clientTarget(ctx context.Context, r *runner, label, rawURL string) (*target, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL: %w", errors.Unwrap(err))
+	}
+	dctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	c, err := r.table.Dial(dctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	r.env.onClose(func(context.Context) error { return c.Close() })
+
+	var got any
+	if err := c.Call(dctx, r.cfg.method, r.cfg.args, &got); err != nil {
+		return nil, fmt.Errorf("%s(%s) failed: %w", r.cfg.method, r.cfg.argText, err)
+	}
+	if r.want != nil && !reflect.DeepEqual(got, r.want) {
+		r.note("%s: warning: %s(%s) returned %#v, the local registry says %#v", label, r.cfg.method, r.cfg.argText, got, r.want)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	t := &target{
+		name:   label,
+		url:    u.Redacted(),
+		scheme: scheme,
+		bytes:  -1,
+		newCaller: func() caller {
+			var reply any
+			return func(ctx context.Context) error { return c.Call(ctx, r.cfg.method, r.cfg.args, &reply) }
+		},
+	}
+	if codec := codecFor(u); codec != nil {
+		n, err := wireBytes(codec, r.cfg.method, r.cfg.args, got)
+		if err != nil {
+			return nil, err
+		}
+		t.bytes = float64(n)
+	}
+	switch scheme {
+	case "http", "https":
+		t.floor = rawHTTP
+	case "amqp", "amqps":
+		t.floor = rawAMQP
+	}
+	return t, nil
+}
+
+// embedded starts a server of the named transport serving the registry
+// and returns the target that loads a client of it.
+func embedded(ctx context.Context, r *runner, name string) (*target, error) {
+	raw := listenURL(name, r.cfg)
+	lctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	srv, err := r.table.Listen(lctx, raw, r.reg)
+	if err != nil {
+		return nil, err
+	}
+	r.env.onClose(func(ctx context.Context) error {
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("shut down %s server: %w", name, err)
+		}
+		return nil
+	})
+	return clientTarget(ctx, r, name, srv.Addr())
+}
+
+// wireBytes is the size of one call's request and reply bodies in codec.
+func wireBytes(codec transport.Codec, method string, args []any, reply any) (int, error) {
+	req, err := codec.AppendCall(nil, method, args)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s call with the %s codec: %w", method, codec.Name(), err)
+	}
+	rep, err := codec.AppendReply(nil, reply)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s reply with the %s codec: %w", method, codec.Name(), err)
+	}
+	return len(req) + len(rep), nil
+}
