@@ -20,12 +20,14 @@ func TestTLSProxy(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(c, c) // echo, one connection at a time
+			c.Close()
 		}
-		defer c.Close()
-		_, _ = io.Copy(c, c) // echo
 	}()
 	certs := NewTLS(t)
 	addr := TLSProxy(t, ln.Addr().String(), certs.Server)
