@@ -4,13 +4,18 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
+// defaultAMQPPrefetch is the amqp transport's prefetch when its URL sets
+// neither prefetch nor workers.
+const defaultAMQPPrefetch = amqp.DefaultWorkers
+
 // codecFor returns the codec whose bodies a client of u sends and
 // receives, to count the bytes a call puts on the wire, or nil when the
-// transport has no wire (mem) or the codec is not known here.
+// transport has no wire (mem) or its codec is not known here.
 func codecFor(u *url.URL) transport.Codec {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
@@ -19,6 +24,10 @@ func codecFor(u *url.URL) transport.Codec {
 		switch strings.ToLower(u.Query().Get("codec")) {
 		case "", "xml", "xmlrpc", "xml-rpc":
 			return xmlrpc.Codec{}
+		case "json":
+			return amqp.JSONCodec{}
+		case "text", "plain":
+			return amqp.TextCodec{}
 		}
 	}
 	return nil

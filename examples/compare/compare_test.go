@@ -20,7 +20,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rpcwire/rpcwire"
+	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/mem"
+	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -35,18 +39,35 @@ func compare(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	code := run(ctx, args, &stdout, &stderr)
+	code := runWith(ctx, testTable(), args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
+}
+
+// testTable is the default table when it has http and amqp, else one
+// built from the transport packages, so the tests cover every transport
+// before the default table lists them all.
+func testTable() *transport.Table {
+	tab := rpcwire.NewTable()
+	if slices.Contains(tab.Schemes(), "http") && slices.Contains(tab.Schemes(), "amqp") {
+		return tab
+	}
+	n := mem.NewNetwork()
+	return transport.NewTable(map[string]transport.Scheme{
+		"mem":  {Dial: n.Dial, Listen: n.Listen},
+		"http": {Dial: xmlrpc.Dial, Listen: xmlrpc.Listen},
+		"amqp": {Dial: amqp.Dial, Listen: amqp.Listen},
+	})
 }
 
 // available lists the embedded transports this build and machine can run.
 func available(t *testing.T) []string {
 	t.Helper()
+	schemes := testTable().Schemes()
 	out := []string{"mem"}
-	if slices.Contains(rpcwire.Schemes(), "http") {
+	if slices.Contains(schemes, "http") {
 		out = append(out, "http")
 	}
-	if slices.Contains(rpcwire.Schemes(), "amqp") && brokerUp(t) {
+	if slices.Contains(schemes, "amqp") && brokerUp(t) {
 		out = append(out, "amqp")
 	}
 	return out
@@ -128,9 +149,6 @@ func TestUnavailableTransportsAreSkipped(t *testing.T) {
 	assert.Contains(t, out, "gopher: skipped: this build has no gopher:// transport")
 	assert.Contains(t, tableRows(out), "mem/1")
 
-	if !slices.Contains(rpcwire.Schemes(), "amqp") {
-		return
-	}
 	code, out, _ = compare(t, append(fast, "-transports", "mem,amqp", "-amqp-url", "amqp://guest:secret@127.0.0.1:1/")...)
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "amqp: skipped: no AMQP broker at amqp://guest:xxxxx@127.0.0.1:1/")
@@ -246,16 +264,13 @@ func assertWellFormed(t *testing.T, b []byte) {
 }
 
 func TestURL(t *testing.T) {
-	// An external server: one of ours on mem cannot be reached from a
-	// fresh table, so use http when this build has it.
-	if !slices.Contains(rpcwire.Schemes(), "http") {
-		code, out, _ := compare(t, append(fast, "-url", "mem://nobody")...)
-		assert.Equal(t, 1, code, "nothing to measure")
-		assert.Contains(t, out, "mem://nobody: skipped:")
-		t.Skip("no http transport in this build yet")
-	}
+	code, out, _ := compare(t, append(fast, "-url", "mem://nobody")...)
+	assert.Equal(t, 1, code, "nothing to measure")
+	assert.Contains(t, out, "mem://nobody: skipped:")
+
+	// An external server: an XML-RPC server of ours, outside the run.
 	ctx := context.Background()
-	srv, err := rpcwire.Listen(ctx, "http://127.0.0.1:0/", funcs.NewRegistry())
+	srv, err := testTable().Listen(ctx, "http://127.0.0.1:0/", funcs.NewRegistry())
 	require.NoError(t, err)
 	defer srv.Close()
 	u := strings.Replace(srv.Addr(), "http://", "http://user:hunter2@", 1)
@@ -338,4 +353,42 @@ func TestIsTerminal(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	assert.False(t, isTerminal(f))
+}
+
+// TestFloors loads the raw floors directly, so they are tested before (and
+// apart from) the transports they are floors for.
+func TestFloors(t *testing.T) {
+	cfg, err := parseFlags([]string{"-concurrency", "1,8"}, io.Discard)
+	require.NoError(t, err)
+	r := &runner{cfg: cfg, notes: io.Discard, stderr: io.Discard}
+	defer func() { assert.NoError(t, r.env.close(context.Background())) }()
+	ctx := context.Background()
+	body := []byte("<?xml version=\"1.0\"?><methodCall><methodName>fun_add</methodName></methodCall>")
+
+	floors := []*target{}
+	f, err := rawHTTPFloor(ctx, r, body, "text/xml")
+	require.NoError(t, err)
+	floors = append(floors, f)
+	if brokerUp(t) {
+		f, err := rawAMQPFloor(ctx, r, amqpURL()+"?prefetch=8", 8, body, "text/xml")
+		require.NoError(t, err)
+		floors = append(floors, f)
+	}
+	for _, f := range floors {
+		assert.True(t, f.isFloor)
+		assert.EqualValues(t, 2*len(body), f.bytes)
+		st := load(ctx, f.newCaller, plan{concurrency: 8, calls: 200, limit: 30 * time.Second}, nil)
+		assert.EqualValues(t, 200, st.calls, f.name)
+		assert.Zero(t, st.errors, "%s: %v", f.name, st.firstErr)
+		assert.Positive(t, st.rate())
+	}
+}
+
+func TestBrokerURL(t *testing.T) {
+	got, err := brokerURL("amqp://u:p@h:5672/v?queue=q&codec=text&prefetch=4&heartbeat=5")
+	require.NoError(t, err)
+	assert.Equal(t, "amqp://u:p@h:5672/v?heartbeat=5", got)
+	assert.Equal(t, 4, prefetchOf("amqp://h/?prefetch=4&workers=9"))
+	assert.Equal(t, 9, prefetchOf("amqp://h/?workers=9"))
+	assert.Equal(t, defaultAMQPPrefetch, prefetchOf("amqp://h/"))
 }

@@ -44,9 +44,6 @@ import (
 
 const (
 	defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/"
-	// defaultAMQPPrefetch is the amqp transport's prefetch when its URL
-	// sets neither prefetch nor workers (amqp.DefaultWorkers).
-	defaultAMQPPrefetch = 32
 	// grace is how long calls may run past a timed run's end before they
 	// are cancelled and counted as errors.
 	grace = 10 * time.Second
@@ -247,10 +244,15 @@ func (r *runner) note(format string, args ...any) {
 	fmt.Fprintf(r.notes, format+"\n", args...)
 }
 
-// run is the command without the process around it, for tests. It returns
-// the exit code: 0 when every run completed, 1 when nothing could be
-// measured or a run had errors, 2 for bad flags.
+// run is the command without the process around it. It returns the exit
+// code: 0 when every run completed, 1 when nothing could be measured or a
+// run had errors, 2 for bad flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, rpcwire.NewTable(), args, stdout, stderr)
+}
+
+// runWith is run with the scheme table to take transports from.
+func runWith(ctx context.Context, tab *transport.Table, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -263,7 +265,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	r := &runner{
 		cfg:      cfg,
-		table:    rpcwire.NewTable(),
+		table:    tab,
 		reg:      funcs.NewRegistry(),
 		notes:    stdout,
 		stderr:   stderr,
