@@ -16,7 +16,12 @@ import (
 	"github.com/rpcwire/rpcwire/transport"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		deleteTestVhost()
+		os.Exit(code)
+	}))
+}
 
 // defaultBrokerURL is the broker the tests use unless AMQP_URL says otherwise.
 const defaultBrokerURL = "amqp://guest:guest@127.0.0.1:5672/"

@@ -83,7 +83,10 @@ func dialError(ctx context.Context, c *config, err error) error {
 		return fmt.Errorf("%s: %w: the broker refused the user name, password or vhost: %w", what, transport.ErrUnauthorized, err)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("%s: %w: %w: no broker is listening there (is RabbitMQ running?): %w", what, transport.ErrNoServer, transport.ErrConnection, err)
+		return &wrapped{
+			msg:  fmt.Sprintf("%s: %v: no broker is listening there (is RabbitMQ running?): %v", what, transport.ErrNoServer, err),
+			errs: []error{transport.ErrNoServer, transport.ErrConnection, err},
+		}
 	}
 	return fmt.Errorf("%s: %w: %w", what, transport.ErrConnection, err)
 }
@@ -124,3 +127,13 @@ func isCode(err error, code int) bool {
 	var ae *amqp091.Error
 	return errors.As(err, &ae) && ae.Code == code
 }
+
+// wrapped is an error with its own message that matches several errors
+// (errors.Is), for a cause that is more than one sentinel at once.
+type wrapped struct {
+	msg  string
+	errs []error
+}
+
+func (e *wrapped) Error() string   { return e.msg }
+func (e *wrapped) Unwrap() []error { return e.errs }

@@ -48,6 +48,7 @@ type Server struct {
 	stopCtx context.Context
 	stop    context.CancelFunc
 	done    chan struct{} // closed when run returns
+	workers sync.WaitGroup // every session's workers
 
 	bufs sync.Pool // *[]byte reply buffers
 }
@@ -193,6 +194,7 @@ func (s *Server) setup(ss *serverSession) error {
 // when one ends.
 func (s *Server) run(ss *serverSession) {
 	defer close(s.done)
+	defer s.workers.Wait()
 	failures := 0
 	for {
 		start := time.Now()
@@ -221,13 +223,19 @@ func (s *Server) run(ss *serverSession) {
 }
 
 // serve runs the workers of one session until the session ends (its cause
-// is returned) or the server stops (nil).
+// is returned) or the server stops (nil). When the connection is lost it
+// returns at once, so the server reconnects while calls still running on
+// the old session finish (their acks fail and the broker redelivers them).
 func (s *Server) serve(ss *serverSession) error {
 	workersDone := make(chan struct{})
+	consumed := make(chan struct{}) // the deliveries channel closed
 	var running atomic.Int32
+	var consumedOnce sync.Once
 	running.Store(int32(s.cfg.workers))
+	s.workers.Add(s.cfg.workers)
 	for range s.cfg.workers {
 		go func() {
+			defer s.workers.Done()
 			defer func() {
 				if running.Add(-1) == 0 {
 					close(workersDone)
@@ -236,30 +244,37 @@ func (s *Server) serve(ss *serverSession) error {
 			for d := range ss.deliveries {
 				s.handle(ss, &d)
 			}
+			consumedOnce.Do(func() { close(consumed) })
 		}()
 	}
+	var cause error
 	select {
-	case <-workersDone:
-		// The deliveries ended: the channel or connection closed, or the
-		// broker cancelled the consumer.
-		err := ss.cause()
-		ss.close()
-		return err
+	case <-consumed:
+		// The channel or connection closed, or the broker cancelled the
+		// consumer (the queue was deleted).
+		cause = ss.cause()
+	case err := <-ss.connClosed:
+		cause = closeError(err)
+	case err := <-ss.chClosed:
+		cause = closeError(err)
 	case <-s.stopCtx.Done():
-	}
-	// Stop consuming; the deliveries already received are handed to the
-	// workers, which run, answer and ack them before their channel closes.
-	if err := ss.ch.Cancel(ss.tag, false); err != nil {
-		s.log.Debug("amqp: cancel consumer", "err", err)
-	}
-	select {
-	case <-workersDone:
-	case <-s.callCtx.Done():
-		// Close: cut the calls off. Unacked requests go back to the queue.
+		// Stop consuming; the deliveries already received are handed to
+		// the workers, which run, answer and ack them before the channel
+		// closes.
+		if err := ss.ch.Cancel(ss.tag, false); err != nil {
+			s.log.Debug("amqp: cancel consumer", "err", err)
+		}
+		select {
+		case <-workersDone:
+		case <-s.callCtx.Done():
+			// Close: cut the calls off. Unacked requests go back to the queue.
+		}
+		ss.close()
+		<-workersDone
+		return nil
 	}
 	ss.close()
-	<-workersDone
-	return nil
+	return cause
 }
 
 // handle runs one request and answers it. Whatever happens the request is

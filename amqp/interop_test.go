@@ -1,0 +1,247 @@
+package amqp
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/transport"
+)
+
+// pythonWithPika is the interpreter that has pika (the first python3 on
+// PATH may not).
+const pythonWithPika = "/usr/bin/python3"
+
+// python returns the interpreter for the pika programs, skipping the test
+// when it or pika is missing (failing when CI is set).
+func python(t *testing.T) string {
+	t.Helper()
+	py := os.Getenv("PIKA_PYTHON")
+	if py == "" {
+		py = pythonWithPika
+	}
+	if out, err := exec.Command(py, "-c", "import pika").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("%s with pika is needed for the interop tests (set PIKA_PYTHON): %v %s", py, err, out)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return py
+}
+
+// The interop and connection-loss tests run in a vhost of their own, so
+// the tutorial's fixed queue name (rpc_queue) and closing every
+// connection of the vhost disturb nobody else on the broker. Creating a
+// vhost costs a few seconds of rabbitmqctl, so the package's tests share
+// one, deleted in TestMain.
+var testVhost struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// rabbitmqctl runs the broker's admin tool, bounded in time.
+func rabbitmqctl(args ...string) error {
+	tool := os.Getenv("RABBITMQCTL")
+	if tool == "" {
+		tool = "rabbitmqctl"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, tool, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", tool, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// vhostURL returns the broker URL for the package's test vhost, creating
+// it on first use; the test is skipped when rabbitmqctl cannot.
+func vhostURL(t *testing.T, broker string) string {
+	t.Helper()
+	testVhost.once.Do(func() {
+		name := "rpcwire_test_" + randomHex(4)
+		u, _ := url.Parse(broker)
+		user := u.User.Username()
+		if user == "" {
+			user = "guest"
+		}
+		if testVhost.err = rabbitmqctl("add_vhost", name); testVhost.err == nil {
+			testVhost.name = name
+			testVhost.err = rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+		}
+	})
+	if testVhost.err != nil {
+		t.Skipf("needs rabbitmqctl (set RABBITMQCTL) to create a test vhost: %v", testVhost.err)
+	}
+	u, err := url.Parse(broker)
+	require.NoError(t, err)
+	u.Path = "/" + testVhost.name
+	u.RawQuery = ""
+	return u.String()
+}
+
+func deleteTestVhost() {
+	if testVhost.name != "" {
+		_ = rabbitmqctl("delete_vhost", testVhost.name)
+	}
+}
+
+// fibValues are fib(0..n-1).
+func fibValues(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i], _ = funcs.Fib(i)
+	}
+	return out
+}
+
+// TestPikaClientAgainstOurServer runs the article's unchanged
+// rpc_client.py against our server on rpc_queue with the text codec and
+// fib as the default method.
+func TestPikaClientAgainstOurServer(t *testing.T) {
+	broker := brokerURL(t)
+	py := python(t)
+	vu := vhostURL(t, broker)
+	startServer(t, withParams(t, vu, "method", "fib"))
+
+	ctx := ctxT(t, 30*time.Second)
+	out, err := exec.CommandContext(ctx, py, "testdata/py/rpc_client.py", "7", vu).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "Got 13")
+
+	// Many calls through the article's FibonacciRpcClient class, unchanged.
+	script := `
+import sys
+sys.path.insert(0, sys.argv[1])
+from rpc_client import FibonacciRpcClient
+rpc = FibonacciRpcClient(sys.argv[2])
+print(" ".join(str(rpc.call(n)) for n in range(30)))
+`
+	dir, err := filepath.Abs("testdata/py")
+	require.NoError(t, err)
+	out, err = exec.CommandContext(ctx, py, "-c", script, dir, vu).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, strings.Trim(fmt.Sprint(fibValues(30)), "[]"), strings.TrimSpace(string(out)))
+}
+
+// TestOurTextClientAgainstPikaServer calls the article's unchanged
+// rpc_server.py with our client in text mode.
+func TestOurTextClientAgainstPikaServer(t *testing.T) {
+	broker := brokerURL(t)
+	py := python(t)
+	vu := vhostURL(t, broker)
+
+	cmd := exec.Command(py, "testdata/py/rpc_server.py", vu)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = cmd.Stdout
+	require.NoError(t, cmd.Start())
+	ready := make(chan struct{})
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Awaiting RPC requests") {
+				close(ready)
+			}
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		for range lines { // the reader ends when the pipe closes
+		}
+		_ = cmd.Wait()
+	})
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("rpc_server.py did not start")
+	}
+
+	c := dialClient(t, withParams(t, vu, "codec", "text"))
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 10*time.Second), "fib", []any{7}, &n))
+	assert.Equal(t, 13, n)
+
+	// Many calls in flight from one client; the pika server answers them
+	// one at a time, and each reply must reach its caller.
+	want := fibValues(20)
+	var wg sync.WaitGroup
+	for i := range want {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var got int
+			if assert.NoError(t, c.Call(ctxT(t, 20*time.Second), "fib", []any{i}, &got)) {
+				assert.Equal(t, want[i], got, "fib(%d)", i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestBrokerClosesConnections: `rabbitmqctl close_all_connections` drops
+// client and server; pending calls fail with ErrConnection at once, and
+// both reconnect so that the next call succeeds.
+func TestBrokerClosesConnections(t *testing.T) {
+	broker := brokerURL(t)
+	vu := vhostURL(t, broker)
+	q := "rpc_test_" + randomHex(4)
+	reg := funcs.NewRegistry()
+	started := make(chan struct{}, 10)
+	reg.MustRegister("block", func(ctx context.Context) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, vu, "queue", q, "durable", "true"), reg)
+	require.NoError(t, err)
+	defer srv.Close()
+	c := dialClient(t, withParams(t, vu, "queue", q))
+
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 5*time.Second), "fib", []any{7}, &n))
+	const pending = 3
+	errs := make(chan error, pending)
+	for range pending {
+		go func() { errs <- c.Call(ctxT(t, 30*time.Second), "block", nil, nil) }()
+	}
+	for range pending {
+		<-started
+	}
+	start := time.Now()
+	require.NoError(t, rabbitmqctl("close_all_connections", "--vhost", testVhost.name, "rpcwire connection-loss test"))
+	for range pending {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, transport.ErrConnection)
+			assert.ErrorContains(t, err, "lost")
+		case <-time.After(10 * time.Second):
+			t.Fatal("a pending call did not fail after the connection was closed")
+		}
+	}
+	t.Logf("pending calls failed %v after close_all_connections began", time.Since(start))
+
+	require.NoError(t, c.Call(ctxT(t, 15*time.Second), "fib", []any{10}, &n), "the client and the server reconnect")
+	assert.Equal(t, 55, n)
+	require.NoError(t, c.Notify(ctxT(t, 5*time.Second), "fib", []any{1}))
+}
