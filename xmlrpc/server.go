@@ -33,6 +33,10 @@ const (
 	connsPerCall      = 4
 )
 
+// smallReply is the size up to which net/http buffers a reply and sets
+// its Content-Length itself (its chunking buffer is 2 kB).
+const smallReply = 2000
+
 // Header values shared by every response and request; net/http only reads
 // them.
 var (
@@ -116,7 +120,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := getBuffer()
 	defer putBuffer(in)
 	var err error
-	in.b, err = readBody(http.MaxBytesReader(w, r.Body, h.maxSize), in.b[:0], r.ContentLength, h.maxSize)
+	body := r.Body
+	if r.ContentLength < 0 {
+		// Unknown length (chunked): MaxBytesReader also tells net/http to
+		// close the connection once the limit is hit. A known length is
+		// checked up front and enforced by net/http.
+		body = http.MaxBytesReader(w, body, h.maxSize)
+	}
+	in.b, err = readBody(body, in.b[:0], r.ContentLength, h.maxSize)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.Is(err, errBodyTooLarge) || errors.As(err, &mbe) {
@@ -150,7 +161,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) reply(w http.ResponseWriter, body []byte) {
 	hdr := w.Header()
 	hdr["Content-Type"] = headerTextXML
-	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if len(body) > smallReply {
+		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	} // else net/http buffers the reply and sets Content-Length itself
+
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(body); err != nil {
 		h.logger.Debug("xmlrpc: writing reply", "err", err)
@@ -284,6 +298,7 @@ func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...tra
 			BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		},
 	}
+	s.hs.ConnState = s.connState
 	ln = newLimitListener(ln, max(minConns, connsPerCall*o.MaxInFlight))
 	go s.serve(ln, tlsConf != nil)
 	o.Logger.Info("xmlrpc: listening", "addr", addr)
@@ -298,8 +313,31 @@ type server struct {
 	cancel context.CancelFunc // cancels every request's context
 	done   chan struct{}      // closed when serve returns
 
+	// conns counts the connections net/http serves, each on a goroutine
+	// of its own; stopping waits for them. Add happens on the serve
+	// goroutine only, so it never races with Wait after serve returns.
+	conns sync.WaitGroup
+
 	mu      sync.Mutex
 	stopped bool
+}
+
+func (s *server) connState(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		s.conns.Done()
+	}
+}
+
+// wait waits for the serve goroutine and every connection's goroutine to
+// end. A connection that was closed after a refused body lingers for up to
+// half a second (net/http's reset avoidance) so its client reads the reply.
+func (s *server) wait() {
+	<-s.done
+	s.h.drain()
+	s.conns.Wait()
 }
 
 func (s *server) serve(ln net.Listener, useTLS bool) {
@@ -339,8 +377,7 @@ func (s *server) Shutdown(ctx context.Context) error {
 		_ = s.hs.Close()
 	}
 	s.cancel()
-	<-s.done
-	s.h.drain()
+	s.wait()
 	if err != nil {
 		if cerr := transport.ContextError(ctx, "xmlrpc: shutdown "+s.addr); cerr != nil {
 			return cerr
@@ -358,8 +395,7 @@ func (s *server) Close() error {
 	}
 	err := s.hs.Close()
 	s.cancel()
-	<-s.done
-	s.h.drain()
+	s.wait()
 	if err != nil {
 		return fmt.Errorf("xmlrpc: close %s: %w", s.addr, err)
 	}
