@@ -20,8 +20,10 @@ package rpcwire
 import (
 	"context"
 
+	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/mem"
+	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
 // NewTable returns a scheme table with every transport of the module and
@@ -30,7 +32,11 @@ import (
 func NewTable() *transport.Table {
 	n := mem.NewNetwork()
 	return transport.NewTable(map[string]transport.Scheme{
-		"mem": {Dial: n.Dial, Listen: n.Listen},
+		"mem":   {Dial: n.Dial, Listen: n.Listen},
+		"http":  {Dial: xmlrpc.Dial, Listen: xmlrpc.Listen},
+		"https": {Dial: xmlrpc.Dial, Listen: xmlrpc.Listen},
+		"amqp":  {Dial: amqp.Dial, Listen: amqp.Listen},
+		"amqps": {Dial: amqp.Dial, Listen: amqp.Listen},
 	})
 }
 
