@@ -71,10 +71,13 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.
 	if o.TLSConfig != nil {
 		tlsConf = o.TLSConfig.Clone()
 	}
-	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	conns := &connSet{
+		dialer: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second},
+		open:   map[*trackedConn]struct{}{},
+	}
 	tr := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            dialer.DialContext,
+		DialContext:            conns.dial,
 		TLSClientConfig:        tlsConf,
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
 		MaxIdleConns:           0, // no limit across hosts; one host here
@@ -85,34 +88,31 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.
 		// gzip layer would only cost time on the networks RPC runs on.
 		DisableCompression: true,
 	}
-	closeCtx, closeAll := context.WithCancel(context.Background())
 	return &client{
-		target:   target,
-		display:  u.Redacted(),
-		auth:     auth,
-		tr:       tr,
-		hc:       &http.Client{Transport: tr},
-		maxSize:  o.MaxMessageSize,
-		timeout:  o.Timeout,
-		closeCtx: closeCtx,
-		closeAll: closeAll,
+		target:  target,
+		display: u.Redacted(),
+		auth:    auth,
+		tr:      tr,
+		hc:      &http.Client{Transport: tr},
+		conns:   conns,
+		maxSize: o.MaxMessageSize,
+		timeout: o.Timeout,
 	}, nil
 }
 
 // client is what Dial returns. It is safe for concurrent use: each call is
 // one HTTP request on a pooled keep-alive connection.
 type client struct {
-	target   *url.URL // without credentials
-	display  string   // the dialled URL with the password redacted, for errors
-	auth     []string // Authorization header value, nil without credentials
-	tr       *http.Transport
-	hc       *http.Client
-	codec    Codec
-	maxSize  int64
-	timeout  time.Duration
-	closed   atomic.Bool
-	closeCtx context.Context // cancelled by Close: ends calls in flight
-	closeAll context.CancelFunc
+	target  *url.URL // without credentials
+	display string   // the dialled URL with the password redacted, for errors
+	auth    []string // Authorization header value, nil without credentials
+	tr      *http.Transport
+	hc      *http.Client
+	conns   *connSet // every connection tr opened, so Close can end calls in flight
+	codec   Codec
+	maxSize int64
+	timeout time.Duration
+	closed  atomic.Bool
 }
 
 // Call implements transport.Client. A fault reply is returned as
@@ -143,7 +143,7 @@ func (c *client) Notify(ctx context.Context, method string, args []any) error {
 // transport.ErrClosed and idle connections are closed.
 func (c *client) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
-		c.closeAll()
+		c.conns.closeAll()
 		c.tr.CloseIdleConnections()
 	}
 	return nil
@@ -152,12 +152,11 @@ func (c *client) Close() error {
 // roundTrip sends one call and decodes its reply. oneWay drops faults that
 // the method raised (see Notify).
 func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWay bool) (any, error) {
-	what := "xmlrpc: call " + method
 	if c.closed.Load() {
-		return nil, fmt.Errorf("%s: %w", what, transport.ErrClosed)
+		return nil, fmt.Errorf("%s: %w", what(method), transport.ErrClosed)
 	}
-	if err := transport.ContextError(ctx, what); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, transport.ContextError(ctx, what(method))
 	}
 	if c.timeout > 0 {
 		if _, ok := ctx.Deadline(); !ok {
@@ -166,18 +165,12 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 			defer cancel()
 		}
 	}
-	// rctx also ends when the client is closed.
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(c.closeCtx, cancel)
-	defer stop()
-
 	body := newRequestBody()
 	defer body.release()
 	var err error
 	body.buf.b, err = c.codec.AppendCall(body.buf.b[:0], method, args)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, fmt.Errorf("%s: %w", what(method), err)
 	}
 	body.Reset(body.buf.b)
 
@@ -196,24 +189,24 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 	if c.auth != nil {
 		req.Header["Authorization"] = c.auth
 	}
-	req = req.WithContext(rctx)
+	req = req.WithContext(ctx)
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, what, err)
+		return nil, c.transportError(ctx, method, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s on %s: %w", what, c.display, newStatusError(resp))
+		return nil, fmt.Errorf("%s on %s: %w", what(method), c.display, newStatusError(resp))
 	}
 	in := getBuffer()
 	defer putBuffer(in)
 	in.b, err = readBody(resp.Body, in.b[:0], resp.ContentLength, c.maxSize)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			return nil, fmt.Errorf("%s on %s: %w: reply exceeds %d bytes", what, c.display, transport.ErrTooLarge, c.maxSize)
+			return nil, fmt.Errorf("%s on %s: %w: reply exceeds %d bytes", what(method), c.display, transport.ErrTooLarge, c.maxSize)
 		}
-		return nil, c.transportError(ctx, what, err)
+		return nil, c.transportError(ctx, method, err)
 	}
 	result, err := c.codec.DecodeReply(in.b)
 	if err != nil {
@@ -222,12 +215,15 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 			if oneWay && !refused(fault) {
 				return nil, nil
 			}
-			return nil, transport.FaultError(ctx, what, fault)
+			return nil, transport.FaultError(ctx, what(method), fault)
 		}
-		return nil, fmt.Errorf("%s on %s: reply: %w", what, c.display, err)
+		return nil, fmt.Errorf("%s on %s: reply: %w", what(method), c.display, err)
 	}
 	return result, nil
 }
+
+// what names a call in errors. It is built only when there is an error.
+func what(method string) string { return "xmlrpc: call " + method }
 
 // refused reports whether a fault means the server did not run the call.
 func refused(f *transport.RemoteError) bool {
@@ -240,7 +236,8 @@ func refused(f *transport.RemoteError) bool {
 
 // transportError maps a failed request to the package's sentinels. ctx is
 // the call's context (with the client's timeout applied).
-func (c *client) transportError(ctx context.Context, what string, err error) error {
+func (c *client) transportError(ctx context.Context, method string, err error) error {
+	what := what(method)
 	if cerr := transport.ContextError(ctx, what); cerr != nil {
 		return cerr
 	}
@@ -365,4 +362,56 @@ func (b *requestBody) release() {
 	}
 	b.buf.b = b.buf.b[:0]
 	bodyPool.Put(b)
+}
+
+// connSet dials the client's connections and remembers the open ones:
+// Close closes them all, which ends the calls in flight on them (net/http
+// itself only closes idle connections). The cost is per connection, not
+// per call.
+type connSet struct {
+	dialer net.Dialer
+
+	mu     sync.Mutex
+	open   map[*trackedConn]struct{}
+	closed bool
+}
+
+func (s *connSet) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := s.dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: conn, set: s}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		conn.Close()
+		return nil, transport.ErrClosed
+	}
+	s.open[tc] = struct{}{}
+	return tc, nil
+}
+
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	s.closed = true
+	open := s.open
+	s.open = nil
+	s.mu.Unlock()
+	for tc := range open {
+		tc.Conn.Close()
+	}
+}
+
+// trackedConn leaves its set when closed.
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+func (tc *trackedConn) Close() error {
+	tc.set.mu.Lock()
+	delete(tc.set.open, tc)
+	tc.set.mu.Unlock()
+	return tc.Conn.Close()
 }
