@@ -185,6 +185,14 @@ func TestJSON(t *testing.T) {
 	assert.Equal(t, 2*len(trs), n, "a line per transport and concurrency")
 }
 
+func TestRepeat(t *testing.T) {
+	code, out, errOut := compare(t, "-json", "-transports", "mem", "-concurrency", "2", "-calls", "30", "-repeat", "3", "-warmup", "0")
+	require.Equal(t, 0, code, errOut)
+	var r row
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	assert.EqualValues(t, 90, r.Calls, "three runs of 30 calls, summed")
+}
+
 func TestBaseline(t *testing.T) {
 	trs := available(t)
 	if len(trs) == 1 {

@@ -140,6 +140,19 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 	return st
 }
 
+// add accumulates another run of the same target into s.
+func (s *stats) add(o *stats) {
+	s.calls += o.calls
+	s.errors += o.errors
+	s.elapsed += o.elapsed
+	s.lat.merge(&o.lat)
+	if s.firstErr == nil {
+		s.firstErr = o.firstErr
+	}
+	s.mallocs += o.mallocs
+	s.allocMem += o.allocMem
+}
+
 // ok is the number of successful calls.
 func (s *stats) ok() uint64 { return s.calls - s.errors }
 

@@ -63,6 +63,7 @@ type config struct {
 	concurrency   []int
 	duration      time.Duration
 	calls         int64
+	repeat        int
 	warmup        time.Duration
 	limit         time.Duration
 	method        string
@@ -101,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		argsF = fs.String("args", "", "comma-separated arguments (ints, floats, bools, else strings); default 2,3 for fun_add, 7 for fib")
 	)
 	fs.DurationVar(&cfg.duration, "duration", 1500*time.Millisecond, "how long each measured run lasts")
+	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others, and report the sum (evens out a noisy machine)")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured calls before each run, to open connections and warm caches")
 	fs.DurationVar(&cfg.limit, "max-time", 0, "hard limit of each run; calls still in flight are cancelled (default -duration + 10s, or 2m with -calls)")
 	fs.StringVar(&cfg.method, "method", "fun_add", "method to call: fun_add or fib (or any method a -url server has)")
@@ -152,6 +154,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-calls must not be negative")
 	case cfg.calls == 0 && cfg.duration <= 0:
 		return nil, errors.New("-duration must be positive (or use -calls N)")
+	case cfg.repeat < 1 || cfg.repeat > 1000:
+		return nil, errors.New("-repeat must be from 1 to 1000")
 	case cfg.warmup < 0:
 		return nil, errors.New("-warmup must not be negative")
 	case cfg.limit < 0:
@@ -336,7 +340,10 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 		if cfg.calls > 0 {
 			run = fmt.Sprintf("%d calls per run", cfg.calls)
 		}
-		fmt.Fprintf(stdout, "rpcwire compare: %s(%s), %s after a %v warm-up; %s; %s %s/%s, %d CPUs, GOMAXPROCS %d\n",
+		if cfg.repeat > 1 {
+			run = fmt.Sprintf("%d runs of %s each (interleaved, summed)", cfg.repeat, strings.TrimSuffix(run, " per run"))
+		}
+		fmt.Fprintf(stdout, "rpcwire compare: %s(%s), %s, each after a %v warm-up; %s; %s %s/%s, %d CPUs, GOMAXPROCS %d\n",
 			cfg.method, cfg.argText, run, cfg.warmup, what,
 			runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	}
@@ -359,30 +366,38 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 	}
 	floorRate := map[string]float64{}
 	code := 0
+	acc := make([]stats, len(targets))
 	for _, conc := range cfg.concurrency {
 		clear(floorRate)
-		for _, t := range targets {
-			if ctx.Err() != nil {
-				break
-			}
-			st := r.measure(ctx, t, conc)
-			rw := newRow(t, conc, cfg.method, &st)
-			if t.isFloor {
-				floorRate[t.name] = rw.CallsPerSec
-			} else if rate, ok := floorRate[t.floor]; ok {
-				rw.setRatio(t.floor, rate)
-			}
-			if rw.Errors > 0 {
-				code = 1
-			}
-			r.rows = append(r.rows, rw)
-			if cfg.jsonOut {
-				if err := writeJSON(stdout, rw); err != nil {
-					fmt.Fprintf(r.stderr, "compare: %v\n", err)
-					return 1
+		clear(acc)
+		for round := range cfg.repeat {
+			for i, t := range targets {
+				if ctx.Err() != nil {
+					break
 				}
-			} else {
-				tab.print(rw)
+				st := r.measure(ctx, t, conc)
+				acc[i].add(&st)
+				if round < cfg.repeat-1 {
+					continue
+				}
+				rw := newRow(t, conc, cfg.method, &acc[i])
+				if t.isFloor {
+					floorRate[t.name] = rw.CallsPerSec
+				} else if rate, ok := floorRate[t.floor]; ok {
+					rw.setRatio(t.floor, rate)
+				}
+				if rw.Errors > 0 {
+					code = 1
+				}
+				r.rows = append(r.rows, rw)
+				if cfg.jsonOut {
+					if err := writeJSON(stdout, rw); err != nil {
+						fmt.Fprintf(r.stderr, "compare: %v\n", err)
+						return 1
+					}
+				} else {
+					tab.print(rw)
+				}
 			}
 		}
 	}
