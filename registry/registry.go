@@ -413,6 +413,8 @@ func typeName(t reflect.Type) string {
 		return "array"
 	case reflect.Map, reflect.Struct:
 		return "struct"
+	case reflect.Interface:
+		return "any"
 	}
 	return strings.ToLower(t.Kind().String())
 }

@@ -38,8 +38,9 @@ func (r *Registry) registerSystem() {
 			"per call, [result] or {faultCode, faultString}."))
 }
 
-// multicall runs each call of a system.multicall request in order.
-func (r *Registry) multicall(ctx context.Context, calls []map[string]any) []any {
+// multicall runs each call of a system.multicall request in order. A bad
+// entry gets a fault of its own, as in Python, and the others still run.
+func (r *Registry) multicall(ctx context.Context, calls []any) []any {
 	out := make([]any, len(calls))
 	for i, c := range calls {
 		result, err := r.oneOfMulticall(ctx, c)
@@ -53,7 +54,12 @@ func (r *Registry) multicall(ctx context.Context, calls []map[string]any) []any 
 	return out
 }
 
-func (r *Registry) oneOfMulticall(ctx context.Context, c map[string]any) (any, error) {
+func (r *Registry) oneOfMulticall(ctx context.Context, entry any) (any, error) {
+	c, ok := entry.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: multicall entry must be a struct {methodName, params}, got %s",
+			transport.ErrInvalidParams, describe(entry))
+	}
 	name, ok := c["methodName"].(string)
 	if !ok {
 		return nil, fmt.Errorf("%w: multicall entry needs a string methodName", transport.ErrInvalidParams)
