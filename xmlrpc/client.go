@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,7 +46,10 @@ var headerUserAgent = []string{"rpcwire-xmlrpc/1"}
 // sent as HTTP basic authentication and never appear in errors or logs.
 // Options.TLSConfig configures https://, Options.Timeout bounds calls
 // whose context has no deadline and Options.MaxMessageSize bounds reply
-// bodies.
+// bodies. A call's deadline travels to the server in TimeoutHeader.
+//
+// Replies other than 200 OK fail with *StatusError; redirects (307, 308)
+// are followed as net/http does.
 func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.Client, error) {
 	o := transport.Apply(opts...)
 	scheme := strings.ToLower(u.Scheme)
@@ -188,6 +192,10 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 	}
 	if c.auth != nil {
 		req.Header["Authorization"] = c.auth
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		ms := (time.Until(dl) + time.Millisecond - 1) / time.Millisecond // rounded up: the caller gives up first
+		req.Header[TimeoutHeader] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
 	}
 	req = req.WithContext(ctx)
 

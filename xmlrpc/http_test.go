@@ -1,6 +1,8 @@
 package xmlrpc_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -450,5 +452,109 @@ func TestStatusErrors(t *testing.T) {
 		} else {
 			assert.False(t, errors.Is(err, transport.ErrUnauthorized) || errors.Is(err, transport.ErrNoServer))
 		}
+	}
+}
+
+func TestDeadlineReachesMethod(t *testing.T) {
+	ts := newTestServer(t)
+	ts.reg.MustRegister("remaining_ms", func(ctx context.Context) int64 {
+		dl, ok := ctx.Deadline()
+		if !ok {
+			return -1
+		}
+		return time.Until(dl).Milliseconds()
+	})
+	srv := ts.listen(t, "http://127.0.0.1:0/")
+	c := dial(t, srv.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ms int64
+	require.NoError(t, c.Call(ctx, "remaining_ms", nil, &ms))
+	assert.Greater(t, ms, int64(3000))
+	assert.LessOrEqual(t, ms, int64(5001))
+	require.NoError(t, c.Call(context.Background(), "remaining_ms", nil, &ms))
+	assert.Equal(t, int64(-1), ms, "no deadline, no header")
+
+	// A header from another client is checked, not trusted blindly.
+	for _, v := range []string{"abc", "-5", "0", "99999999999999999999"} {
+		req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, srv.Addr(),
+			strings.NewReader(`<methodCall><methodName>remaining_ms</methodName></methodCall>`))
+		require.NoError(t, err)
+		req.Header.Set(xmlrpc.TimeoutHeader, v)
+		tr := &http.Transport{}
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		assert.Contains(t, string(body), "<int>-1</int>", v)
+	}
+}
+
+func TestGzipRequest(t *testing.T) {
+	srv := newTestServer(t).listen(t, "http://127.0.0.1:0/", transport.WithMaxMessageSize(4096))
+	send := func(encoding string, body []byte) (int, string) {
+		req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, srv.Addr(), bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Encoding", encoding)
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		require.NoError(t, zw.Close())
+		return b.Bytes()
+	}
+	status, body := send("gzip", gz(addCall))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "<int>5</int>")
+
+	status, _ = send("gzip", []byte("not gzip"))
+	assert.Equal(t, http.StatusBadRequest, status)
+	status, _ = send("br", []byte(addCall))
+	assert.Equal(t, http.StatusUnsupportedMediaType, status)
+	bomb := gz(`<methodCall><methodName>echo</methodName><params><param><value><string>` +
+		strings.Repeat("a", 1<<20) + `</string></value></param></params></methodCall>`)
+	require.Less(t, len(bomb), 4096)
+	status, _ = send("gzip", bomb)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status, "the limit applies to the inflated body")
+}
+
+// TestValuesOutliveBuffers checks that decoded values do not share the
+// pooled body buffers: values kept by a method or a caller stay intact
+// while later calls reuse the buffers.
+func TestValuesOutliveBuffers(t *testing.T) {
+	ts := newTestServer(t)
+	var (
+		mu   sync.Mutex
+		kept []any
+	)
+	ts.reg.MustRegister("keep", func(s string, b []byte) string {
+		mu.Lock()
+		defer mu.Unlock()
+		kept = append(kept, s, b)
+		return s
+	})
+	srv := ts.listen(t, "http://127.0.0.1:0/")
+	c := dial(t, srv.Addr())
+	var results []string
+	for i := range 50 {
+		s := fmt.Sprintf("value %d %s", i, strings.Repeat(string(rune('a'+i%26)), i))
+		var got string
+		require.NoError(t, c.Call(ctxT(t), "keep", []any{s, []byte(s)}, &got))
+		results = append(results, got)
+	}
+	for i, got := range results {
+		want := fmt.Sprintf("value %d %s", i, strings.Repeat(string(rune('a'+i%26)), i))
+		assert.Equal(t, want, got, "reply %d", i)
+		assert.Equal(t, want, kept[2*i], "argument %d", i)
+		assert.Equal(t, []byte(want), kept[2*i+1], "argument %d", i)
 	}
 }

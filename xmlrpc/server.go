@@ -1,13 +1,16 @@
 package xmlrpc
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -71,8 +74,10 @@ type handler struct {
 // queuing. Options.Timeout, when set, bounds how long one call may run.
 //
 // Each call runs under the request's context, which net/http cancels when
-// the client hangs up. XML-RPC carries no deadline, so a client's deadline
-// reaches the method only as that hang-up.
+// the client hangs up. XML-RPC carries no deadline; the Dial client sends
+// its caller's remaining time in TimeoutHeader and the method runs under
+// that deadline. With other clients, a caller giving up reaches the method
+// as the hang-up.
 func NewHandler(d transport.Dispatcher, opts ...transport.Option) http.Handler {
 	return newHandler(d, transport.Apply(opts...))
 }
@@ -119,42 +124,91 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	in := getBuffer()
 	defer putBuffer(in)
-	var err error
-	body := r.Body
-	if r.ContentLength < 0 {
-		// Unknown length (chunked): MaxBytesReader also tells net/http to
-		// close the connection once the limit is hit. A known length is
-		// checked up front and enforced by net/http.
-		body = http.MaxBytesReader(w, body, h.maxSize)
-	}
-	in.b, err = readBody(body, in.b[:0], r.ContentLength, h.maxSize)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.Is(err, errBodyTooLarge) || errors.As(err, &mbe) {
-			// The rest of the body is not read: close the connection
-			// rather than drain it.
-			w.Header().Set("Connection", "close")
-			http.Error(w, fmt.Sprintf("XML-RPC request body exceeds the limit of %d bytes", h.maxSize),
-				http.StatusRequestEntityTooLarge)
-			return
-		}
-		// The client hung up or stalled past the read timeout; nobody is
-		// left to read an answer.
-		h.logger.Debug("xmlrpc: reading request body", "remote", r.RemoteAddr, "err", err)
-		http.Error(w, "cannot read the request body", http.StatusBadRequest)
+	var (
+		status int
+		msg    string
+	)
+	if in.b, status, msg = h.readRequest(w, r, in.b[:0]); status != 0 {
+		http.Error(w, msg, status)
 		return
 	}
 
 	ctx := r.Context()
-	if h.timeout > 0 {
+	if limit := callTimeout(r.Header, h.timeout); limit > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		ctx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
 	out := getBuffer()
 	defer putBuffer(out)
 	out.b, _ = transport.Serve(ctx, h.d, h.codec, in.b, out.b[:0])
 	h.reply(w, out.b)
+}
+
+// readRequest appends the request body to dst, inflating a gzip body
+// (which Python's xmlrpc.client sends when its encode_threshold is set).
+// A non-zero status means the request is refused with that HTTP status
+// and message.
+func (h *handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte) ([]byte, int, string) {
+	body, length := io.Reader(r.Body), r.ContentLength
+	if length < 0 {
+		// Unknown length (chunked): MaxBytesReader also tells net/http to
+		// close the connection once the limit is hit. A known length is
+		// checked up front and enforced by net/http.
+		body = http.MaxBytesReader(w, r.Body, h.maxSize)
+	}
+	if ce := r.Header["Content-Encoding"]; len(ce) > 0 {
+		switch strings.ToLower(ce[0]) {
+		case "", "identity":
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(body)
+			if err != nil {
+				return dst, http.StatusBadRequest, "malformed gzip request body: " + err.Error()
+			}
+			defer zr.Close()
+			body, length = zr, -1 // the limit applies to the inflated body
+		default:
+			return dst, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", ce[0])
+		}
+	}
+	dst, err := readBody(body, dst, length, h.maxSize)
+	if err == nil {
+		return dst, 0, ""
+	}
+	var mbe *http.MaxBytesError
+	if errors.Is(err, errBodyTooLarge) || errors.As(err, &mbe) {
+		// The rest of the body is not read: close the connection rather
+		// than drain it.
+		w.Header().Set("Connection", "close")
+		return dst, http.StatusRequestEntityTooLarge, fmt.Sprintf("XML-RPC request body exceeds the limit of %d bytes", h.maxSize)
+	}
+	// Usually the client hung up or stalled past the read timeout, and
+	// nobody is left to read the answer.
+	h.logger.Debug("xmlrpc: reading request body", "remote", r.RemoteAddr, "err", err)
+	return dst, http.StatusBadRequest, "cannot read the request body: " + err.Error()
+}
+
+// TimeoutHeader carries the caller's remaining time, in whole
+// milliseconds rounded up, from the Dial client to the handler, which runs
+// the call under that deadline. XML-RPC itself has no deadlines; other
+// clients simply do not send the header.
+const TimeoutHeader = "X-Rpcwire-Timeout"
+
+// callTimeout is how long a call may run: the shorter of the caller's
+// TimeoutHeader and the server's own limit (zero means none).
+func callTimeout(h http.Header, limit time.Duration) time.Duration {
+	v := h[TimeoutHeader]
+	if len(v) == 0 {
+		return limit
+	}
+	ms, err := strconv.ParseInt(v[0], 10, 64)
+	if err != nil || ms <= 0 || ms > math.MaxInt64/int64(time.Millisecond) {
+		return limit // not ours to judge: run without it
+	}
+	if d := time.Duration(ms) * time.Millisecond; limit <= 0 || d < limit {
+		return d
+	}
+	return limit
 }
 
 // reply writes an XML-RPC response body with status 200.
