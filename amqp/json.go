@@ -103,6 +103,9 @@ func (JSONCodec) DecodeCall(body []byte) (string, []any, error) {
 	switch p := env["params"].(type) {
 	case nil:
 	case []any:
+		if len(p) == 0 {
+			break // no arguments: nil, as when "params" is missing
+		}
 		v, err := fromJSON(p, 1)
 		if err != nil {
 			return "", nil, err

@@ -47,7 +47,7 @@ type Server struct {
 	// stopCtx ends consuming and reconnecting; Shutdown and Close cancel it.
 	stopCtx context.Context
 	stop    context.CancelFunc
-	done    chan struct{} // closed when run returns
+	done    chan struct{}  // closed when run returns
 	workers sync.WaitGroup // every session's workers
 
 	bufs sync.Pool // *[]byte reply buffers

@@ -23,11 +23,11 @@ const textFaultPrefix = "error: "
 // scalars only (integers, floats, booleans, strings, times); use the json
 // or xml codec for arrays, structs and binary data.
 //
-// A call body holds the arguments separated by white space. Each is read
-// as an integer, else a float, else true/false (True/False, as Python's
-// str writes them), else a string; a double-quoted token ("two words",
-// Go/JSON escapes) is always a string. So "7" is fib's argument 7 and
-// "2 3" fun_add's two arguments. The body says nothing of the method: the
+// A call body holds the arguments separated by white space, each an
+// integer, a float, true/false (True/False, as Python's str writes them)
+// or a double-quoted string (Go/JSON escapes): "7" is fib's argument 7,
+// "2 3" fun_add's two arguments. A body with any other token is one string
+// argument, exactly as sent: "Hello World!". The body says nothing of the method: the
 // AMQP transport carries it in the message's type property, and a server
 // falls back to its default method (?method=fib) when a message has none,
 // as the tutorial's messages do. DecodeCall returns Method.
@@ -52,16 +52,7 @@ func (TextCodec) ContentType() string { return "text/plain" }
 // AppendCall appends args separated by spaces; method is not part of the
 // body. Arguments that are not scalars are an error.
 func (TextCodec) AppendCall(dst []byte, _ string, args []any) ([]byte, error) {
-	for i, a := range args {
-		if i > 0 {
-			dst = append(dst, ' ')
-		}
-		var err error
-		if dst, err = appendTextArg(dst, a); err != nil {
-			return dst, fmt.Errorf("text: argument %d: %w", i+1, err)
-		}
-	}
-	return dst, nil
+	return appendTextArgs(dst, args)
 }
 
 // DecodeCall parses the body's arguments; the method is c.Method.
@@ -96,8 +87,29 @@ func (TextCodec) DecodeReply(body []byte) (any, error) {
 // errNotScalar says what to do when a value does not fit the text codec.
 var errNotScalar = errors.New("the text codec carries only integers, floats, booleans, strings and times (use codec=json or codec=xml)")
 
-// appendTextArg writes one call argument as a token parseTextArgs reads
-// back as the same value.
+// appendTextArgs writes call arguments so that parseTextArgs reads them
+// back: a single string as it is when that is unambiguous (so "Hello
+// World!" travels as the tutorial's producer sends it), other strings
+// quoted, numbers and booleans bare.
+func appendTextArgs(dst []byte, args []any) ([]byte, error) {
+	if len(args) == 1 {
+		if s, ok := args[0].(string); ok && isBareString(s) {
+			return append(dst, s...), nil
+		}
+	}
+	for i, a := range args {
+		if i > 0 {
+			dst = append(dst, ' ')
+		}
+		var err error
+		if dst, err = appendTextArg(dst, a); err != nil {
+			return dst, fmt.Errorf("text: argument %d: %w", i+1, err)
+		}
+	}
+	return dst, nil
+}
+
+// appendTextArg writes one argument as a token.
 func appendTextArg(dst []byte, v any) ([]byte, error) {
 	w, err := registry.ToWire(v)
 	if err != nil {
@@ -119,41 +131,41 @@ func appendTextArg(dst []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case string:
-		if isBareString(x) {
-			return append(dst, x...), nil
-		}
 		return strconv.AppendQuote(dst, x), nil
 	case time.Time:
-		return x.AppendFormat(dst, time.RFC3339Nano), nil
+		return strconv.AppendQuote(dst, x.Format(time.RFC3339Nano)), nil
 	}
 	return dst, fmt.Errorf("%s: %w", describeKind(w), errNotScalar)
 }
 
-// isBareString reports whether s survives as an unquoted token.
+// isBareString reports whether s, sent as the whole body, reads back as
+// the one string s.
 func isBareString(s string) bool {
-	if s == "" || s[0] == '"' || !utf8.ValidString(s) {
+	if !utf8.ValidString(s) {
 		return false
 	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || r < 0x20 {
-			return false
-		}
+	args, err := parseTextArgs([]byte(s))
+	if err != nil || len(args) != 1 {
+		return false
 	}
-	_, isString := parseTextScalar(s, s).(string)
-	return isString
+	got, ok := args[0].(string)
+	return ok && got == s
 }
 
-// parseTextArgs splits a call body into arguments.
+// parseTextArgs reads a call body's arguments. A body whose tokens are
+// all numbers, booleans or quoted strings holds one argument per token
+// ("7", "2 3", "\"a b\" 3"); any other body is one string argument, exactly
+// as sent ("Hello World!"). An empty or blank body holds none.
 func parseTextArgs(body []byte) ([]any, error) {
 	s := string(body)
 	var args []any
-	for {
-		s = strings.TrimLeftFunc(s, unicode.IsSpace)
-		if s == "" {
+	for rest := s; ; {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
 			return args, nil
 		}
-		if s[0] == '"' {
-			tok, err := strconv.QuotedPrefix(s)
+		if rest[0] == '"' {
+			tok, err := strconv.QuotedPrefix(rest)
 			if err != nil {
 				return nil, fmt.Errorf("%w: text: unterminated or malformed quoted string", transport.ErrParse)
 			}
@@ -162,15 +174,22 @@ func parseTextArgs(body []byte) ([]any, error) {
 				return nil, fmt.Errorf("%w: text: %v", transport.ErrParse, err)
 			}
 			args = append(args, v)
-			s = s[len(tok):]
+			rest = rest[len(tok):]
+			if rest != "" && !unicode.IsSpace(rune(rest[0])) {
+				return nil, fmt.Errorf("%w: text: a quoted string must be followed by white space", transport.ErrParse)
+			}
 			continue
 		}
-		end := strings.IndexFunc(s, unicode.IsSpace)
+		end := strings.IndexFunc(rest, unicode.IsSpace)
 		if end < 0 {
-			end = len(s)
+			end = len(rest)
 		}
-		args = append(args, parseTextScalar(s[:end], s[:end]))
-		s = s[end:]
+		v := parseTextScalar(rest[:end], rest[:end])
+		if _, isString := v.(string); isString {
+			return []any{s}, nil // free text: the whole body is the argument
+		}
+		args = append(args, v)
+		rest = rest[end:]
 	}
 }
 
