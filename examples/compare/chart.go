@@ -223,8 +223,12 @@ func writeSVG(w io.Writer, rows []row, title string) {
 				cx, math.Min(y50+13, bot2-3), fmtUs(r.P50us))
 		}
 	}
-	fmt.Fprintf(w, `<text x="%d" y="%d" font-size="11" fill="#6b7280">Bars are per transport at each number of calls in flight; in-process client and servers unless a URL is named. Ratios (×) are to the raw floor at the same concurrency.</text>`+"\n",
-		chartLeft-60, chartHeight-16)
+	for i, line := range []string{
+		"Bars are per transport at each number of calls in flight; client and servers in one process unless a URL names the server.",
+		"Ratios (×) are calls/s over the raw floor at the same number of calls in flight, measured in the same run.",
+	} {
+		fmt.Fprintf(w, `<text x="%d" y="%d" font-size="11" fill="#6b7280">%s</text>`+"\n", chartLeft-60, chartHeight-30+16*i, html.EscapeString(line))
+	}
 	fmt.Fprintln(w, `</svg>`)
 }
 
@@ -265,6 +269,8 @@ th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e5e7eb}
 th:first-child,td:first-child{text-align:left}
 tr.floor td{color:#6b7280}
 p{font-size:13px;color:#374151;max-width:960px}
+svg{max-width:100%;height:auto}
+th{white-space:nowrap}
 </style></head><body>
 `)
 	writeSVG(w, rows, title)

@@ -334,7 +334,10 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 	if !cfg.jsonOut {
 		what := "client and servers in this process"
 		if len(cfg.urls) > 0 {
-			what = "client in this process"
+			what = "client in this process, -url servers in their own"
+			if len(cfg.transports) > 0 {
+				what = "client and embedded servers in this process, -url servers in their own"
+			}
 		}
 		run := fmt.Sprintf("%v per run", cfg.duration)
 		if cfg.calls > 0 {
