@@ -50,6 +50,10 @@ func TestPythonClient(t *testing.T) {
 		require.NoError(t, err, "check_server.py %s:\n%s", target, out)
 		assert.Contains(t, string(out), "ALL OK", "%s", out)
 	}
+	// The article's client.py, unchanged.
+	out, err := exec.CommandContext(ctx, python, "testdata/py/xmlrpc_client.py", srv.Addr()).CombinedOutput()
+	require.NoError(t, err, "xmlrpc_client.py:\n%s", out)
+	assert.Equal(t, "5\n", string(out))
 }
 
 // startPythonServer runs the article's SimpleXMLRPCServer on a free port
