@@ -2,7 +2,6 @@ package amqp
 
 import (
 	"context"
-	"net"
 	"net/url"
 	"os"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/brokertest"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -23,33 +23,8 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-// defaultBrokerURL is the broker the tests use unless AMQP_URL says otherwise.
-const defaultBrokerURL = "amqp://guest:guest@127.0.0.1:5672/"
-
-// brokerURL returns the test broker's URL. When the broker is unreachable
-// the test is skipped, unless CI is set: there the broker must be up.
-func brokerURL(t testing.TB) string {
-	t.Helper()
-	raw := os.Getenv("AMQP_URL")
-	if raw == "" {
-		raw = defaultBrokerURL
-	}
-	u, err := url.Parse(raw)
-	require.NoError(t, err, "AMQP_URL")
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "5672")
-	}
-	conn, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("RabbitMQ is not reachable at %s (CI is set, so it must be): %v", u.Redacted(), err)
-		}
-		t.Skipf("RabbitMQ is not reachable at %s: %v (start one, or set AMQP_URL)", u.Redacted(), err)
-	}
-	conn.Close()
-	return raw
-}
+// brokerURL returns the test broker's URL, or skips (fails in CI).
+func brokerURL(t testing.TB) string { return brokertest.URL(t) }
 
 // testQueue returns a fresh queue name and deletes the queue when the test
 // ends.

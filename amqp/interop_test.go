@@ -17,30 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/brokertest"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
-// pythonWithPika is the interpreter that has pika (the first python3 on
-// PATH may not).
-const pythonWithPika = "/usr/bin/python3"
-
-// python returns the interpreter for the pika programs, skipping the test
-// when it or pika is missing (failing when CI is set).
-func python(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("PIKA_PYTHON")
-	if py == "" {
-		py = pythonWithPika
-	}
-	if out, err := exec.Command(py, "-c", "import pika").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("%s with pika is needed for the interop tests (set PIKA_PYTHON): %v %s", py, err, out)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return py
-}
+// python returns the interpreter for the pika programs, or skips.
+func python(t *testing.T) string { return brokertest.Python(t) }
 
 // The interop and connection-loss tests run in a vhost of their own, so
 // the tutorial's fixed queue name (rpc_queue) and closing every
