@@ -306,3 +306,69 @@ func TestDoubleFormat(t *testing.T) {
 		assert.Equal(t, want, string(appendDouble(nil, f)), "%g", f)
 	}
 }
+
+func TestEncodeIntegerKinds(t *testing.T) {
+	c := Codec{}
+	for _, in := range []any{int8(-8), int16(-16), uint16(16), uint32(math.MaxUint32), uint(7), uint64(math.MaxInt64),
+		[]int64{1}, []bool{true}, map[string]int64{"a": 1}, map[string]float64{"f": 0.5}} {
+		body, err := c.AppendReply(nil, in)
+		require.NoError(t, err, "%T", in)
+		_, err = c.DecodeReply(body)
+		require.NoError(t, err, "%T", in)
+	}
+	body, err := c.AppendReply(nil, uint32(math.MaxUint32))
+	require.NoError(t, err)
+	assert.Contains(t, string(body), "<i8>4294967295</i8>")
+	_, err = c.AppendReply(nil, uint(math.MaxUint64))
+	assert.ErrorContains(t, err, "result: 18446744073709551615 does not fit")
+	_, err = c.AppendReply(nil, []float64{1, math.NaN()})
+	assert.ErrorContains(t, err, "result[1]: double NaN")
+	_, err = c.AppendReply(nil, map[string]float64{"x": math.Inf(1)})
+	assert.ErrorContains(t, err, "result.x: double +Inf")
+}
+
+func TestDecodeMore(t *testing.T) {
+	c := Codec{}
+	_, args, err := c.DecodeCall([]byte(value("<value><string><![CDATA[a\r\nb\rc]]></string></value>")))
+	require.NoError(t, err)
+	assert.Equal(t, []any{"a\nb\nc"}, args)
+
+	// Some peers send the fault code as a string.
+	_, err = c.DecodeReply([]byte(`<methodResponse><fault><value><struct><member><name>faultCode</name><value><string>12</string></value></member></struct></value></fault></methodResponse>`))
+	var re *transport.RemoteError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, &transport.RemoteError{Code: 12}, re)
+
+	for in, msg := range map[string]string{
+		`<methodResponse><fault><value><int>1</int></value></fault></methodResponse>`:                                                                                                                                            "fault value is not a struct",
+		`<methodResponse><fault><value><struct></struct></value></fault></methodResponse>`:                                                                                                                                       "without faultCode",
+		`<methodResponse><fault><value><struct><member><name>faultCode</name><value><double>1</double></value></member></struct></value></fault></methodResponse>`:                                                               "faultCode is not an integer",
+		`<methodResponse><fault><value><struct><member><name>faultCode</name><value>x</value></member></struct></value></fault></methodResponse>`:                                                                                "faultCode \"x\"",
+		`<methodResponse><fault><value><struct><member><name>faultCode</name><value><i8>99999999999</i8></value></member></struct></value></fault></methodResponse>`:                                                             "out of range",
+		`<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>1</int></value></member><member><name>faultString</name><value><int>1</int></value></member></struct></value></fault></methodResponse>`: "faultString is not a string",
+		`<methodResponse><params><param><value>1</value></param><param><value>2</value></param></params></methodResponse>`:                                                                                                       "found a second",
+		`<methodResponse><foo/></methodResponse>`:                           "want <params> or <fault>",
+		`<methodResponse><params/></methodResponse><methodResponse>`:        "after the root element",
+		`<methodCall><methodName>m</methodName><foo/></methodCall>`:         "want <params> or </methodCall>",
+		`<methodCall><methodName>m</methodName><params><foo/></methodCall>`: "want <param> or </params>",
+		`<methodCall a=1></methodCall>`:                                     "not quoted",
+		`<methodCall a></methodCall>`:                                       "malformed attribute",
+		`<methodCall a b></methodCall>`:                                     "attribute without value",
+		`<methodCall a='<'></methodCall>`:                                   "'<' in attribute",
+		`<methodCall/ >`:                                                    "malformed tag",
+		`<methodCall><methodName>m</methodName></methodCall x>`:             "malformed end tag",
+	} {
+		_, err := c.DecodeReply([]byte(in))
+		if strings.HasPrefix(in, "<methodCall") {
+			_, _, err = c.DecodeCall([]byte(in))
+		}
+		require.ErrorIs(t, err, transport.ErrParse, in)
+		assert.ErrorContains(t, err, msg, in)
+	}
+
+	// Attributes (namespace declarations) are ignored, empty params are none.
+	method, args, err := c.DecodeCall([]byte(`<methodCall xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions" x = 'y'><methodName>m</methodName><params/></methodCall>`))
+	require.NoError(t, err)
+	assert.Equal(t, "m", method)
+	assert.Empty(t, args)
+}
