@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,7 +47,7 @@ type Middleware func(next Handler) Handler
 type Registry struct {
 	methods atomic.Pointer[map[string]*method]
 	mu      sync.Mutex // serialises writers of methods
-	handler Handler
+	handler Handler    // the middleware chain; nil without middleware
 	logger  *slog.Logger
 }
 
@@ -91,11 +92,13 @@ func New(opts ...Option) *Registry {
 	}
 	empty := map[string]*method{}
 	r.methods.Store(&empty)
-	h := r.dispatch
-	for i := len(c.middleware) - 1; i >= 0; i-- {
-		h = c.middleware[i](h)
+	if len(c.middleware) > 0 {
+		h := r.dispatch
+		for i := len(c.middleware) - 1; i >= 0; i-- {
+			h = c.middleware[i](h)
+		}
+		r.handler = h
 	}
-	r.handler = h
 	if c.introspection {
 		r.registerSystem()
 	}
@@ -118,6 +121,9 @@ type method struct {
 	withCtx  bool           // first parameter is context.Context
 	params   []reflect.Type // excluding the context
 	variadic bool
+	// fixed is a struct with one field per non-variadic parameter, so a
+	// call allocates its arguments at once rather than one by one.
+	fixed    reflect.Type
 	hasValue bool // returns a value besides an optional error
 	hasErr   bool // last result is error
 	help     string
@@ -195,6 +201,13 @@ func newMethod(name string, fn any) (*method, error) {
 		}
 		m.params = append(m.params, p)
 	}
+	if nf := m.numFixed(); nf > 0 {
+		fields := make([]reflect.StructField, nf)
+		for i, p := range m.params[:nf] {
+			fields[i] = reflect.StructField{Name: "A" + strconv.Itoa(i), Type: p}
+		}
+		m.fixed = reflect.StructOf(fields)
+	}
 	switch t.NumOut() {
 	case 0:
 	case 1:
@@ -261,10 +274,6 @@ func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (res
 	if err := transport.ContextError(ctx, method); err != nil {
 		return nil, err
 	}
-	h := r.handler
-	if h == nil { // zero Registry
-		h = r.dispatch
-	}
 	// Panics in registered functions are caught in call, so middleware
 	// sees them as errors; this catches panics in middleware itself.
 	defer func() {
@@ -272,16 +281,24 @@ func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (res
 			result, err = nil, r.panicked(method, p)
 		}
 	}()
-	return h(ctx, &Request{Method: method, Args: args})
+	if r.handler == nil { // no middleware: no Request to build
+		return r.run(ctx, method, args)
+	}
+	return r.handler(ctx, &Request{Method: method, Args: args})
 }
 
-// dispatch is the innermost Handler.
+// dispatch is the innermost Handler, under the middleware.
 func (r *Registry) dispatch(ctx context.Context, req *Request) (any, error) {
-	m := r.table()[req.Method]
+	return r.run(ctx, req.Method, req.Args)
+}
+
+// run looks up the method and calls it.
+func (r *Registry) run(ctx context.Context, method string, args []any) (any, error) {
+	m := r.table()[method]
 	if m == nil {
-		return nil, fmt.Errorf("%w: %q", transport.ErrMethodNotFound, req.Method)
+		return nil, fmt.Errorf("%w: %q", transport.ErrMethodNotFound, method)
 	}
-	return r.call(ctx, m, req.Args)
+	return r.call(ctx, m, args)
 }
 
 // panicked logs a recovered panic with its stack and returns the error
@@ -315,22 +332,34 @@ func (r *Registry) call(ctx context.Context, m *method, args []any) (result any,
 			result, err = nil, r.panicked(m.name, p)
 		}
 	}()
-	in := make([]reflect.Value, 0, len(args)+1)
+	var buf [8]reflect.Value // Call does not keep in: common calls need no heap slice
+	in := buf[:0]
 	if m.withCtx {
 		in = append(in, reflect.ValueOf(ctx))
 	}
-	for i, a := range args {
-		pt := m.params[min(i, n-1)]
-		if m.variadic && i >= n-1 {
-			pt = pt.Elem()
-		}
-		pv := reflect.New(pt).Elem()
-		if err := assignArg(pv, a); err != nil {
-			return nil, fmt.Errorf("%w: %s: argument %d: %w", transport.ErrInvalidParams, m.name, i+1, err)
-		}
-		in = append(in, pv)
+	nf := m.numFixed()
+	var fixed reflect.Value
+	if nf > 0 {
+		fixed = reflect.New(m.fixed).Elem()
 	}
-	out := m.fn.Call(in)
+	for i := range nf {
+		if err := assignArg(fixed.Field(i), args[i]); err != nil {
+			return nil, argError(m.name, i, err)
+		}
+		in = append(in, fixed.Field(i))
+	}
+	var out []reflect.Value
+	if m.variadic {
+		rest := reflect.MakeSlice(m.params[nf], len(args)-nf, len(args)-nf)
+		for i := range rest.Len() {
+			if err := assignArg(rest.Index(i), args[nf+i]); err != nil {
+				return nil, argError(m.name, nf+i, err)
+			}
+		}
+		out = m.fn.CallSlice(append(in, rest))
+	} else {
+		out = m.fn.Call(in)
+	}
 	if m.hasErr {
 		if e := out[len(out)-1]; !e.IsNil() {
 			return nil, e.Interface().(error)
@@ -340,6 +369,20 @@ func (r *Registry) call(ctx context.Context, m *method, args []any) (result any,
 		return out[0].Interface(), nil
 	}
 	return nil, nil
+}
+
+// numFixed is the number of parameters before a variadic one, excluding
+// the context.
+func (m *method) numFixed() int {
+	if m.variadic {
+		return len(m.params) - 1
+	}
+	return len(m.params)
+}
+
+// argError is the error for argument i (from 0) that does not fit.
+func argError(method string, i int, err error) error {
+	return fmt.Errorf("%w: %s: argument %d: %w", transport.ErrInvalidParams, method, i+1, err)
 }
 
 // assignArg is assign with fast paths for the common parameter types.
@@ -353,6 +396,16 @@ func assignArg(dst reflect.Value, v any) error {
 	case reflect.String:
 		if s, ok := v.(string); ok {
 			dst.SetString(s)
+			return nil
+		}
+	case reflect.Float64:
+		if f, ok := v.(float64); ok {
+			dst.SetFloat(f)
+			return nil
+		}
+	case reflect.Bool:
+		if b, ok := v.(bool); ok {
+			dst.SetBool(b)
 			return nil
 		}
 	}
