@@ -464,3 +464,38 @@ func TestClientClose(t *testing.T) {
 		t.Fatal("a pending call did not end at Close")
 	}
 }
+
+// TestCancelReachesServer: a caller's cancel travels to the server running
+// the call (via the rpcwire.cancel exchange) and cancels its context.
+func TestCancelReachesServer(t *testing.T) {
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	reg := funcs.NewRegistry()
+	started := make(chan struct{}, 1)
+	ended := make(chan error, 1)
+	reg.MustRegister("wait", func(ctx context.Context) {
+		started <- struct{}{}
+		select {
+		case <-ctx.Done():
+			ended <- ctx.Err()
+		case <-time.After(10 * time.Second):
+			ended <- nil
+		}
+	})
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
+	require.NoError(t, err)
+	defer srv.Close()
+	c := dialClient(t, withParams(t, broker, "queue", q))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Call(ctx, "wait", nil, nil) }()
+	<-started
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled)
+	select {
+	case err := <-ended:
+		assert.ErrorIs(t, err, context.Canceled, "the server saw the cancel")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's call was not cancelled")
+	}
+}

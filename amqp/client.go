@@ -65,6 +65,7 @@ type clientSession struct {
 	conn       *amqp091.Connection
 	ch         *amqp091.Channel // calls: publish requests, consume replies
 	nch        *amqp091.Channel // one-way messages, in confirm mode
+	cch        *amqp091.Channel // cancel notices; nil when unsupported
 	replyQueue string
 
 	dead     chan struct{} // closed by the reader when the session ends
@@ -164,6 +165,13 @@ func (c *Client) setup(conn *amqp091.Connection) (*clientSession, error) {
 	}
 	if err := cs.nch.Confirm(false); err != nil {
 		return nil, fmt.Errorf("confirm mode: %w", err)
+	}
+	if cch, err := conn.Channel(); err == nil {
+		if err := declareCancelExchange(cch); err == nil {
+			cs.cch = cch
+		} else {
+			c.log.Debug("amqp: cannot declare the cancel exchange; cancelled calls run to the end on the server", "err", err)
+		}
 	}
 	// The return and confirm listeners are unbuffered and served by one
 	// goroutine: amqp091 sends a message's basic.return before its
@@ -498,6 +506,10 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 	case <-ctx.Done():
 		c.forget(id)
 		err := transport.ContextError(ctx, what)
+		if errors.Is(err, context.Canceled) && cs.cch != nil {
+			// Tell the server; it knows the deadline already.
+			_ = cs.cch.Publish(cancelExchange, "", false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			if hint := c.consumersHint(cs); hint != "" {
 				err = fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)

@@ -51,6 +51,9 @@ type Server struct {
 	workers sync.WaitGroup // every session's workers
 
 	bufs sync.Pool // *[]byte reply buffers
+
+	inflightMu sync.Mutex
+	inflight   map[string]context.CancelFunc // calls a client may cancel, by cancelKey
 }
 
 var _ transport.Server = (*Server)(nil)
@@ -61,6 +64,7 @@ type serverSession struct {
 	ch         *amqp091.Channel
 	tag        string
 	deliveries <-chan amqp091.Delivery
+	cancels    <-chan amqp091.Delivery // clients' cancel notices; nil when unsupported
 	connClosed chan *amqp091.Error
 	chClosed   chan *amqp091.Error
 }
@@ -104,12 +108,13 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 		return nil, fmt.Errorf("rpcwire: amqp: listen %s: nil dispatcher", cfg.redacted)
 	}
 	s := &Server{
-		cfg:     cfg,
-		opts:    o,
-		d:       d,
-		log:     o.Logger.With("transport", "amqp", "queue", cfg.queue),
-		maxSize: o.MaxMessageSize,
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		opts:     o,
+		d:        d,
+		log:      o.Logger.With("transport", "amqp", "queue", cfg.queue),
+		maxSize:  o.MaxMessageSize,
+		done:     make(chan struct{}),
+		inflight: make(map[string]context.CancelFunc),
 	}
 	s.callCtx, s.cancelCall = context.WithCancel(context.Background())
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
@@ -187,7 +192,74 @@ func (s *Server) setup(ss *serverSession) error {
 	}
 	ss.connClosed = ss.conn.NotifyClose(make(chan *amqp091.Error, 1))
 	ss.chClosed = ss.ch.NotifyClose(make(chan *amqp091.Error, 1))
+	s.listenForCancels(ss)
 	return nil
+}
+
+// cancelExchange is the fanout exchange clients publish cancel notices
+// to: a caller whose context is cancelled tells every server, and the one
+// running the call cancels its context, as a closed HTTP connection would.
+const cancelExchange = "rpcwire.cancel"
+
+// declareCancelExchange declares the cancel exchange on ch.
+func declareCancelExchange(ch *amqp091.Channel) error {
+	return ch.ExchangeDeclare(cancelExchange, amqp091.ExchangeFanout, false, false, false, false, nil)
+}
+
+// listenForCancels binds a private queue to the cancel exchange. Without
+// the permission to, the server works on without cancel notices.
+func (s *Server) listenForCancels(ss *serverSession) {
+	ch, err := ss.conn.Channel()
+	if err == nil {
+		err = declareCancelExchange(ch)
+	}
+	var q amqp091.Queue
+	if err == nil {
+		q, err = ch.QueueDeclare("", false, true, true, false, nil)
+	}
+	if err == nil {
+		err = ch.QueueBind(q.Name, "", cancelExchange, false, nil)
+	}
+	if err == nil {
+		ss.cancels, err = ch.Consume(q.Name, "", true, true, false, false, nil)
+	}
+	if err != nil {
+		s.log.Warn("amqp: cannot receive cancel notices; cancelled calls run to the end", "err", err)
+		ss.cancels = nil
+	}
+}
+
+// cancelKey names a call for cancel notices: its reply queue and
+// correlation id, unique per caller.
+func cancelKey(replyTo, corrID string) string { return replyTo + " " + corrID }
+
+// track makes a call cancellable by a notice; the returned func untracks it.
+func (s *Server) track(ctx context.Context, d *amqp091.Delivery) (context.Context, func()) {
+	if d.ReplyTo == "" || d.CorrelationId == "" {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	key := cancelKey(d.ReplyTo, d.CorrelationId)
+	s.inflightMu.Lock()
+	s.inflight[key] = cancel
+	s.inflightMu.Unlock()
+	return ctx, func() {
+		s.inflightMu.Lock()
+		delete(s.inflight, key)
+		s.inflightMu.Unlock()
+		cancel()
+	}
+}
+
+// cancelTracked cancels the call a notice names, if it runs here.
+func (s *Server) cancelTracked(d *amqp091.Delivery) {
+	s.inflightMu.Lock()
+	cancel := s.inflight[cancelKey(d.ReplyTo, d.CorrelationId)]
+	s.inflightMu.Unlock()
+	if cancel != nil {
+		s.log.Debug("amqp: caller cancelled the call", "correlation_id", d.CorrelationId)
+		cancel()
+	}
 }
 
 // run serves sessions until the server stops, reconnecting with backoff
@@ -245,6 +317,15 @@ func (s *Server) serve(ss *serverSession) error {
 				s.handle(ss, &d)
 			}
 			consumedOnce.Do(func() { close(consumed) })
+		}()
+	}
+	if ss.cancels != nil {
+		s.workers.Add(1)
+		go func() {
+			defer s.workers.Done()
+			for d := range ss.cancels {
+				s.cancelTracked(&d)
+			}
 		}()
 	}
 	var cause error
@@ -315,7 +396,9 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		s.log.Warn("amqp: undecodable request", "codec", c.Name(), "content_type", d.ContentType,
 			"correlation_id", d.CorrelationId, "err", err)
 	} else {
+		ctx, untrack := s.track(ctx, d)
 		result, err := s.d.Dispatch(ctx, method, args)
+		untrack()
 		if s.callCtx.Err() != nil {
 			// Close cut the call off: leave the request unacked, so the
 			// broker hands it to another server when the channel closes.
