@@ -32,6 +32,9 @@ type stats struct {
 	firstErr error
 	mallocs  uint64 // heap allocations in the process during the run
 	allocMem uint64 // heap bytes allocated during the run
+
+	heapLive   uint64 // live heap bytes at the end (after a GC), to see that memory stays flat
+	goroutines int    // goroutines at the end, after the workers stopped
 }
 
 // worker is one goroutine's share of a run. Only done is read by others
@@ -129,6 +132,9 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 	runtime.ReadMemStats(&ms1)
 
 	st := stats{elapsed: elapsed, mallocs: ms1.Mallocs - ms0.Mallocs, allocMem: ms1.TotalAlloc - ms0.TotalAlloc}
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	st.heapLive, st.goroutines = ms1.HeapAlloc, runtime.NumGoroutine()
 	for _, w := range workers {
 		st.calls += w.done.Load()
 		st.errors += w.errors
@@ -151,6 +157,7 @@ func (s *stats) add(o *stats) {
 	}
 	s.mallocs += o.mallocs
 	s.allocMem += o.allocMem
+	s.heapLive, s.goroutines = o.heapLive, o.goroutines
 }
 
 // ok is the number of successful calls.

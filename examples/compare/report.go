@@ -29,6 +29,8 @@ type row struct {
 	BytesPerCall    *float64 `json:"bytes_per_call"` // null: no wire (mem)
 	AllocsPerCall   float64  `json:"allocs_per_call"`
 	AllocBytesPer   float64  `json:"alloc_bytes_per_call"`
+	HeapLiveBytes   uint64   `json:"heap_live_bytes"` // after the run and a GC
+	Goroutines      int      `json:"goroutines"`      // after the run's workers stopped
 	Floor           bool     `json:"floor,omitempty"`
 	Baseline        string   `json:"baseline,omitempty"`
 	RatioToBaseline *float64 `json:"ratio_to_baseline,omitempty"`
@@ -54,6 +56,9 @@ func newRow(t *target, conc int, method string, st *stats) row {
 		MaxUs:       us(st.lat.max),
 		MeanUs:      us(st.lat.mean()),
 		Floor:       t.isFloor,
+
+		HeapLiveBytes: st.heapLive,
+		Goroutines:    st.goroutines,
 	}
 	if t.bytes >= 0 {
 		b := t.bytes
