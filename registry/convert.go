@@ -84,8 +84,10 @@ var (
 // ignored), base64, strings (their bytes, not base64-decoded) or arrays of
 // small integers into []byte, dateTime or ISO 8601 strings into time.Time,
 // and anything into an empty interface. nil clears pointers, slices, maps
-// and interfaces. dst nil discards v; any other dst must be a non-nil
-// pointer. A value that does not fit is a *ConversionError.
+// and interfaces. Go values that are not wire values (an int, a []string,
+// a struct) are first converted with ToWire. dst nil discards v; any other
+// dst must be a non-nil pointer. A value that does not fit is a
+// *ConversionError.
 func Assign(dst any, v any) error {
 	switch d := dst.(type) { // fast paths for the common reply types
 	case nil:
@@ -132,7 +134,14 @@ func Assign(dst any, v any) error {
 // Path is relative to dst; callers prefix their own step (see within).
 func assign(dst reflect.Value, v any, depth int) error {
 	t := dst.Type()
-	mismatch := func() error { return &ConversionError{Want: t, Got: v} }
+	mismatch := func() error {
+		if !isWire(v) { // a Go value from an in-process caller
+			if w, err := toWire(v, depth); err == nil && isWire(w) {
+				return assign(dst, w, depth+1)
+			}
+		}
+		return &ConversionError{Want: t, Got: v}
+	}
 	if depth > maxDepth {
 		return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("value nested deeper than %d levels", maxDepth)}
 	}
@@ -324,6 +333,15 @@ func assign(dst reflect.Value, v any, depth int) error {
 		return nil
 	}
 	return mismatch()
+}
+
+// isWire reports whether v is one of the wire value types.
+func isWire(v any) bool {
+	switch v.(type) {
+	case nil, bool, int64, float64, string, []byte, time.Time, []any, map[string]any:
+		return true
+	}
+	return false
 }
 
 // within prefixes a conversion error's path with the step that led to the

@@ -335,3 +335,36 @@ func TestParseTime(t *testing.T) {
 		assert.Error(t, err, s)
 	}
 }
+
+// TestGoValues: in-process callers may pass Go values rather than wire
+// values; they go through ToWire first.
+func TestGoValues(t *testing.T) {
+	reg := registry.New()
+	require.NoError(t, reg.Register("fun_add", func(a, b int) int { return a + b }))
+	require.NoError(t, reg.Register("move", func(p point, d []int8) point { p.X += int(d[0]); return p }))
+
+	got, err := reg.Dispatch(context.Background(), "fun_add", []any{2, int32(3)})
+	require.NoError(t, err)
+	assert.Equal(t, 5, got)
+	got, err = reg.Dispatch(context.Background(), "move", []any{point{X: 1, Label: "p"}, []int{4}})
+	require.NoError(t, err)
+	assert.Equal(t, point{X: 5, Label: "p"}, got)
+
+	_, err = reg.Dispatch(context.Background(), "fun_add", []any{2, "3"})
+	assert.ErrorContains(t, err, `argument 2: want int, got string "3"`)
+	_, err = reg.Dispatch(context.Background(), "move", []any{point{}, []int{1000}})
+	assert.ErrorContains(t, err, "argument 2: [0]: 1000 overflows int8")
+	_, err = reg.Dispatch(context.Background(), "fun_add", []any{uint8(1), 2.5})
+	assert.ErrorContains(t, err, "argument 2: want int, got double 2.5")
+	_, err = reg.Dispatch(context.Background(), "fun_add", []any{1, make(chan int)})
+	assert.ErrorContains(t, err, "argument 2: want int, got chan int")
+
+	var n int16
+	require.NoError(t, registry.Assign(&n, uint8(7)))
+	assert.Equal(t, int16(7), n)
+	var s string
+	assert.ErrorContains(t, registry.Assign(&s, 7), "want string, got int 7")
+	var m map[string]float64
+	require.NoError(t, registry.Assign(&m, map[string]int{"a": 1}))
+	assert.Equal(t, map[string]float64{"a": 1}, m)
+}

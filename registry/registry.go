@@ -84,8 +84,11 @@ func WithLogger(l *slog.Logger) Option {
 func New(opts ...Option) *Registry {
 	c := config{introspection: true}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
+	c.middleware = slices.DeleteFunc(c.middleware, func(mw Middleware) bool { return mw == nil })
 	r := &Registry{logger: c.logger}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
@@ -142,7 +145,9 @@ func (r *Registry) Register(name string, fn any, opts ...MethodOption) error {
 		return err
 	}
 	for _, o := range opts {
-		o(m)
+		if o != nil {
+			o(m)
+		}
 	}
 	return r.add(m)
 }

@@ -134,6 +134,17 @@ func TestMustRegister(t *testing.T) {
 	assert.PanicsWithError(t, `registry: method "ok" is already registered`, func() { reg.MustRegister("ok", func() {}) })
 }
 
+func TestNilOptions(t *testing.T) {
+	var reg *registry.Registry
+	require.NotPanics(t, func() {
+		reg = registry.New(nil, registry.WithMiddleware(nil), registry.WithLogger(nil))
+	})
+	require.NoError(t, reg.Register("f", func() int { return 1 }, nil))
+	got, err := reg.Dispatch(context.Background(), "f", nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, got)
+}
+
 func TestZeroRegistry(t *testing.T) {
 	var reg registry.Registry
 	require.NoError(t, reg.Register("fun_add", func(a, b int) int { return a + b }))
