@@ -193,6 +193,18 @@ func TestRepeat(t *testing.T) {
 	assert.EqualValues(t, 90, r.Calls, "three runs of 30 calls, summed")
 }
 
+func TestErrorsAreReported(t *testing.T) {
+	// A deadline too short for any call: every call fails, the run says so.
+	code, out, _ := compare(t, "-transports", "mem", "-concurrency", "2", "-calls", "20", "-warmup", "0", "-call-timeout", "1ns")
+	assert.Equal(t, 1, code, "errors make the exit code 1")
+	f := tableRows(out)["mem/2"]
+	require.NotNil(t, f, out)
+	assert.Equal(t, "20", f[3], "all 20 calls failed")
+	assert.Equal(t, "0", f[4], "no successful calls per second")
+	assert.Contains(t, out, "mem at 2 in flight: 20 errors, the first: ")
+	assert.Contains(t, out, "timeout")
+}
+
 func TestBaseline(t *testing.T) {
 	trs := available(t)
 	if len(trs) == 1 {

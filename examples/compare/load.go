@@ -20,6 +20,7 @@ type plan struct {
 	duration    time.Duration
 	calls       int64
 	limit       time.Duration
+	callTimeout time.Duration // a deadline per call when > 0
 }
 
 // stats is what one run measured. Latencies are those of successful
@@ -72,8 +73,13 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 	if p.concurrency < 1 {
 		p.concurrency = 1
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.limit)
+	// The limit cancels rather than sets a deadline: a deadline would
+	// travel with every call (transports send it on the wire and arm
+	// timers for it) and make the tool measure its own safety net.
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	limit := time.AfterFunc(p.limit, cancel)
+	defer limit.Stop()
 	var stop atomic.Bool
 	stopWatch := context.AfterFunc(ctx, func() { stop.Store(true) })
 	defer stopWatch()
@@ -111,7 +117,14 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 				if p.calls <= 0 && !t0.Before(end) {
 					return
 				}
-				err := call(ctx)
+				var err error
+				if p.callTimeout > 0 {
+					cctx, ccancel := context.WithTimeout(ctx, p.callTimeout)
+					err = call(cctx)
+					ccancel()
+				} else {
+					err = call(ctx)
+				}
 				d := time.Since(t0)
 				if err != nil {
 					if w.errors == 0 {

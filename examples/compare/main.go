@@ -66,6 +66,7 @@ type config struct {
 	repeat        int
 	warmup        time.Duration
 	limit         time.Duration
+	callTimeout   time.Duration
 	method        string
 	args          []any
 	argText       string
@@ -105,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others, and report the sum (evens out a noisy machine)")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured calls before each run, to open connections and warm caches")
 	fs.DurationVar(&cfg.limit, "max-time", 0, "hard limit of each run; calls still in flight are cancelled (default -duration + 10s, or 2m with -calls)")
+	fs.DurationVar(&cfg.callTimeout, "call-timeout", 0, "give every call a deadline this long (context.WithTimeout per call, sent on the wire by http and amqp); 0: none, only -max-time")
 	fs.StringVar(&cfg.method, "method", "fun_add", "method to call: fun_add or fib (or any method a -url server has)")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print one JSON object per transport and concurrency on stdout instead of the table")
 	fs.StringVar(&cfg.chart, "chart", "", "write a chart of throughput and latency to `FILE` (.svg, or .html for a page with the table)")
@@ -160,6 +162,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-warmup must not be negative")
 	case cfg.limit < 0:
 		return nil, errors.New("-max-time must not be negative")
+	case cfg.callTimeout < 0:
+		return nil, errors.New("-call-timeout must not be negative")
 	}
 	if cfg.limit == 0 {
 		cfg.limit = cfg.duration + grace
@@ -528,9 +532,9 @@ func (r *runner) floor(ctx context.Context, t *target) *target {
 func (r *runner) measure(ctx context.Context, t *target, conc int) stats {
 	cfg := r.cfg
 	if cfg.warmup > 0 {
-		load(ctx, t.newCaller, plan{concurrency: conc, duration: cfg.warmup, limit: cfg.warmup + grace}, nil)
+		load(ctx, t.newCaller, plan{concurrency: conc, duration: cfg.warmup, limit: cfg.warmup + grace, callTimeout: cfg.callTimeout}, nil)
 	}
-	p := plan{concurrency: conc, duration: cfg.duration, calls: cfg.calls, limit: cfg.limit}
+	p := plan{concurrency: conc, duration: cfg.duration, calls: cfg.calls, limit: cfg.limit, callTimeout: cfg.callTimeout}
 	m := new(meter)
 	stopProgress := r.showProgress(t, conc, p, m)
 	st := load(ctx, t.newCaller, p, m)
