@@ -1,7 +1,10 @@
 package xmlrpc
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -70,6 +73,21 @@ func canonical(v any) any {
 	return v
 }
 
+// wellFormed has encoding/xml read body to the end: it is the oracle that
+// what our scanner accepts is well-formed XML.
+func wellFormed(body []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 func FuzzDecodeCall(f *testing.F) {
 	addGoldenSeeds(f, "call")
 	c := Codec{MaxDepth: 20, MaxElements: 10_000}
@@ -78,6 +96,9 @@ func FuzzDecodeCall(f *testing.F) {
 		if err != nil {
 			checkDecodeError(t, err, body)
 			return
+		}
+		if err := wellFormed(body); err != nil {
+			t.Fatalf("accepted what encoding/xml refuses: %v", err)
 		}
 		// What decodes re-encodes (unless a double is infinite or a time
 		// is out of range) and decodes to the same values.
@@ -107,6 +128,11 @@ func FuzzDecodeReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		v, err := c.DecodeReply(body)
 		var re *transport.RemoteError
+		if err == nil || errors.As(err, &re) {
+			if err := wellFormed(body); err != nil {
+				t.Fatalf("accepted what encoding/xml refuses: %v", err)
+			}
+		}
 		if errors.As(err, &re) {
 			again := c.AppendFault(nil, re)
 			_, err2 := c.DecodeReply(again)

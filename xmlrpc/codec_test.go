@@ -163,6 +163,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"deep", value(deep), "nested deeper than 100"},
 		{"no method", "<methodCall><methodName></methodName></methodCall>", "empty method name"},
 		{"late decl", "<methodCall><?xml version='1.0'?></methodCall>", "XML declaration"},
+		{"cdata end in text", value("<value>a]]>b</value>"), `"]]>" is not allowed`},
+		{"two colons", value("<value><a:b:i8>1</a:b:i8></value>"), "qualified name"},
 		{"latin1", "<?xml version='1.0' encoding='iso-8859-1'?>" + value("<value/>"), "unsupported encoding"},
 	}
 	for _, tt := range tests {
@@ -352,7 +354,9 @@ func TestDecodeMore(t *testing.T) {
 		`<methodCall><methodName>m</methodName><foo/></methodCall>`:         "want <params> or </methodCall>",
 		`<methodCall><methodName>m</methodName><params><foo/></methodCall>`: "want <param> or </params>",
 		`<methodCall a=1></methodCall>`:                                     "not quoted",
-		`<methodCall a></methodCall>`:                                       "malformed attribute",
+		`<methodCall a></methodCall>`:                                       "attribute without value",
+		`<methodCall "a"></methodCall>`:                                     "invalid character",
+		`<1methodCall/>`:                                                    "at the start of a name",
 		`<methodCall a b></methodCall>`:                                     "attribute without value",
 		`<methodCall a='<'></methodCall>`:                                   "'<' in attribute",
 		`<methodCall/ >`:                                                    "malformed tag",

@@ -205,15 +205,8 @@ func (d *decoder) tag() (name []byte, kind tagKind, off int, err error) {
 		d.pos++
 	}
 	start := d.pos
-	for d.pos < len(d.buf) {
-		c := d.buf[d.pos]
-		if isSpace(c) || c == '/' || c == '>' {
-			break
-		}
-		if c == '<' || c == '&' || c == '"' || c == '\'' || c == '=' || c == '!' || c == '?' {
-			return nil, 0, off, d.errorf(d.pos, "invalid character %q in tag name", c)
-		}
-		d.pos++
+	if err := d.name(); err != nil {
+		return nil, 0, off, err
 	}
 	name = d.buf[start:d.pos]
 	if len(name) == 0 {
@@ -271,18 +264,43 @@ func (d *decoder) tag() (name []byte, kind tagKind, off int, err error) {
 	}
 }
 
+// name reads an XML name: ASCII letters, digits and "_.-" (not first for
+// digits, "." and "-"), and any non-ASCII character, which is a little
+// more than XML allows but enough to refuse punctuation; at most one ":"
+// separates a namespace prefix, as XML namespaces require.
+func (d *decoder) name() error {
+	start, colon := d.pos, -1
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', c >= utf8.RuneSelf:
+		case '0' <= c && c <= '9', c == '.', c == '-':
+			if d.pos == start || d.pos == colon+1 {
+				return d.errorf(d.pos, "invalid character %q at the start of a name", c)
+			}
+		case c == ':':
+			if colon >= 0 || d.pos == start {
+				return d.errorf(d.pos, "malformed qualified name")
+			}
+			colon = d.pos
+		case isSpace(c), c == '/', c == '>', c == '=':
+			if colon >= 0 && colon == d.pos-1 {
+				return d.errorf(d.pos, "malformed qualified name")
+			}
+			return nil
+		default:
+			return d.errorf(d.pos, "invalid character %q in a name", c)
+		}
+		d.pos++
+	}
+	return nil
+}
+
 // skipAttr skips one name="value" attribute.
 func (d *decoder) skipAttr() error {
 	start := d.pos
-	for d.pos < len(d.buf) {
-		c := d.buf[d.pos]
-		if c == '=' || isSpace(c) {
-			break
-		}
-		if c == '<' || c == '>' || c == '/' || c == '"' || c == '\'' || c == '&' {
-			return d.errorf(d.pos, "malformed attribute %s", d.excerpt(start))
-		}
-		d.pos++
+	if err := d.name(); err != nil {
+		return err
 	}
 	if d.pos == start {
 		return d.errorf(d.pos, "malformed attribute %s", d.excerpt(start))
@@ -349,7 +367,14 @@ func (d *decoder) text() ([]byte, error) {
 	start := d.pos
 	for d.pos < len(d.buf) {
 		c := d.buf[d.pos]
-		if c >= 0x20 && c != '<' && c != '&' && c != 0xef {
+		if c >= 0x20 && c != '<' && c != '&' && c != 0xef && c != ']' {
+			d.pos++
+			continue
+		}
+		if c == ']' {
+			if d.hasPrefix("]]>") {
+				return nil, d.errorf(d.pos, "\"]]>\" is not allowed in text")
+			}
 			d.pos++
 			continue
 		}
@@ -421,6 +446,8 @@ func (d *decoder) text() ([]byte, error) {
 			}
 			out = append(out, c)
 			d.pos++
+		case c == ']' && d.hasPrefix("]]>"):
+			return nil, d.errorf(d.pos, "\"]]>\" is not allowed in text")
 		default:
 			out = append(out, c)
 			d.pos++
