@@ -20,11 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rpcwire/rpcwire"
-	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/examples/funcs"
-	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/mem"
-	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -39,30 +35,14 @@ func compare(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	code := runWith(ctx, testTable(), args, &stdout, &stderr)
+	code := run(ctx, args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
-}
-
-// testTable is the default table when it has http and amqp, else one
-// built from the transport packages, so the tests cover every transport
-// before the default table lists them all.
-func testTable() *transport.Table {
-	tab := rpcwire.NewTable()
-	if slices.Contains(tab.Schemes(), "http") && slices.Contains(tab.Schemes(), "amqp") {
-		return tab
-	}
-	n := mem.NewNetwork()
-	return transport.NewTable(map[string]transport.Scheme{
-		"mem":  {Dial: n.Dial, Listen: n.Listen},
-		"http": {Dial: xmlrpc.Dial, Listen: xmlrpc.Listen},
-		"amqp": {Dial: amqp.Dial, Listen: amqp.Listen},
-	})
 }
 
 // available lists the embedded transports this build and machine can run.
 func available(t *testing.T) []string {
 	t.Helper()
-	schemes := testTable().Schemes()
+	schemes := rpcwire.Schemes()
 	out := []string{"mem"}
 	if slices.Contains(schemes, "http") {
 		out = append(out, "http")
@@ -290,7 +270,7 @@ func TestURL(t *testing.T) {
 
 	// An external server: an XML-RPC server of ours, outside the run.
 	ctx := context.Background()
-	srv, err := testTable().Listen(ctx, "http://127.0.0.1:0/", funcs.NewRegistry())
+	srv, err := rpcwire.Listen(ctx, "http://127.0.0.1:0/", funcs.NewRegistry())
 	require.NoError(t, err)
 	defer srv.Close()
 	u := strings.Replace(srv.Addr(), "http://", "http://user:hunter2@", 1)

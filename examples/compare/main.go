@@ -256,11 +256,6 @@ func (r *runner) note(format string, args ...any) {
 // code: 0 when every run completed, 1 when nothing could be measured or a
 // run had errors, 2 for bad flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runWith(ctx, rpcwire.NewTable(), args, stdout, stderr)
-}
-
-// runWith is run with the scheme table to take transports from.
-func runWith(ctx context.Context, tab *transport.Table, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -273,7 +268,7 @@ func runWith(ctx context.Context, tab *transport.Table, args []string, stdout, s
 	}
 	r := &runner{
 		cfg:      cfg,
-		table:    tab,
+		table:    rpcwire.NewTable(),
 		reg:      funcs.NewRegistry(),
 		notes:    stdout,
 		stderr:   stderr,
