@@ -72,6 +72,13 @@
 // get a fault reply (when they have a reply_to) and are acked, never
 // requeued. Several servers on one queue share its work.
 //
+// A caller that cancels its context (rather than letting its deadline
+// pass, which the server knows already) publishes a notice to the fanout
+// exchange rpcwire.cancel, which every server binds a private queue to;
+// the server running the call cancels its context, as a closed HTTP
+// connection would. Without the permission to declare that exchange, calls
+// simply run to their end.
+//
 // Client and server own their reconnects: when the connection is lost,
 // pending calls fail with an error wrapping transport.ErrConnection, and
 // both reconnect with backoff (100 ms doubling to 5 s, jittered),
