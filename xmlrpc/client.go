@@ -169,14 +169,10 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 			defer cancel()
 		}
 	}
-	body := newRequestBody()
-	defer body.release()
-	var err error
-	body.buf.b, err = c.codec.AppendCall(body.buf.b[:0], method, args)
+	payload, err := c.encodeCall(method, args)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what(method), err)
 	}
-	body.Reset(body.buf.b)
 
 	req := &http.Request{
 		Method:        http.MethodPost,
@@ -185,9 +181,9 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        http.Header{"Content-Type": headerTextXML, "User-Agent": headerUserAgent},
-		Body:          body.open(),
-		GetBody:       body.getBody,
-		ContentLength: int64(len(body.buf.b)),
+		Body:          io.NopCloser(bytes.NewReader(payload)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil },
+		ContentLength: int64(len(payload)),
 		Host:          c.target.Host,
 	}
 	if c.auth != nil {
@@ -309,67 +305,21 @@ func newStatusError(resp *http.Response) *StatusError {
 	return &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Body: text}
 }
 
-// requestBody is a call's encoded body, pooled with the readers net/http
-// reads it through. net/http may still read a request body after Do returns
-// (when the server answered before reading it all), so the buffer goes back
-// to the pool only when the call and every reader are done with it.
-type requestBody struct {
-	buf     buffer
-	reader  // the first reader, given to the request
-	refs    atomic.Int32
-	getBody func() (io.ReadCloser, error) // bound once: no allocation per call
-}
-
-// reader reads a requestBody; closing it drops its reference once.
-type reader struct {
-	bytes.Reader
-	owner  *requestBody
-	closed atomic.Bool
-}
-
-func (r *reader) Close() error {
-	if r.closed.CompareAndSwap(false, true) {
-		r.owner.release()
+// encodeCall encodes a call into a pooled buffer and returns a copy of
+// its own. The request body cannot be pooled: net/http may still read it
+// after Do returns (when a server answers before reading it all), and it
+// must be a plain *bytes.Reader (behind io.NopCloser) for net/http to send
+// headers and body in one write; any other reader type makes it flush the
+// headers first: one more packet and write syscall per call.
+func (c *client) encodeCall(method string, args []any) ([]byte, error) {
+	scratch := getBuffer()
+	defer putBuffer(scratch)
+	var err error
+	scratch.b, err = c.codec.AppendCall(scratch.b[:0], method, args)
+	if err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-var bodyPool = sync.Pool{New: func() any {
-	b := &requestBody{buf: buffer{b: make([]byte, 0, initialBuf)}}
-	b.owner = b
-	b.getBody = func() (io.ReadCloser, error) {
-		b.refs.Add(1)
-		r := &reader{owner: b}
-		r.Reset(b.buf.b)
-		return r, nil
-	}
-	return b
-}}
-
-// newRequestBody returns a body held once, by the caller.
-func newRequestBody() *requestBody {
-	b := bodyPool.Get().(*requestBody)
-	b.refs.Store(1)
-	return b
-}
-
-// open returns the first reader, which holds a reference of its own.
-func (b *requestBody) open() io.ReadCloser {
-	b.refs.Add(1)
-	b.closed.Store(false)
-	return &b.reader
-}
-
-// release drops one reference; the last one returns b to the pool.
-func (b *requestBody) release() {
-	if b.refs.Add(-1) != 0 {
-		return
-	}
-	if cap(b.buf.b) > maxPooled {
-		return
-	}
-	b.buf.b = b.buf.b[:0]
-	bodyPool.Put(b)
+	return bytes.Clone(scratch.b), nil
 }
 
 // connSet dials the client's connections and remembers the open ones:

@@ -22,63 +22,68 @@ import (
 // inFlights are the sub-benchmarks: calls kept in flight at once.
 var inFlights = []int{1, 64}
 
-// runInFlight runs b.N calls on n goroutines and reports calls/s.
-func runInFlight(b *testing.B, n int, call func() error) {
-	b.ReportAllocs()
+// runCalls makes calls calls on n goroutines and returns how long they
+// took.
+func runCalls(n, calls int, call func() error) (time.Duration, error) {
 	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs = make(chan error, n)
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		first atomic.Pointer[error]
 	)
-	b.ResetTimer()
+	start := time.Now()
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
+			for next.Add(1) <= int64(calls) {
 				if err := call(); err != nil {
-					errs <- err
+					first.CompareAndSwap(nil, &err)
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
+	if err := first.Load(); err != nil {
+		return 0, *err
+	}
+	return time.Since(start), nil
+}
+
+// runInFlight runs b.N calls on n goroutines and reports calls/s.
+func runInFlight(b *testing.B, n int, call func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := runCalls(n, b.N, call); err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
 
-// BenchmarkRoundTrip measures fun_add(2, 3) through Dial and Listen on
-// 127.0.0.1, client and server in this process. Compare with
-// BenchmarkRawHTTPEcho from the same run.
-func BenchmarkRoundTrip(b *testing.B) {
+// ourCall starts an XML-RPC server serving funcs and returns a function
+// that calls fun_add(2, 3) on it through Dial.
+func ourCall(b *testing.B) func() error {
 	srv, err := xmlrpc.Listen(context.Background(), &url.URL{Scheme: "http", Host: "127.0.0.1:0", Path: "/"}, funcs.NewRegistry())
 	require.NoError(b, err)
-	defer srv.Close()
+	b.Cleanup(func() { _ = srv.Close() })
 	u, err := url.Parse(srv.Addr())
 	require.NoError(b, err)
 	c, err := xmlrpc.Dial(context.Background(), u)
 	require.NoError(b, err)
-	defer c.Close()
+	b.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 	args := []any{2, 3}
-	for _, n := range inFlights {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			runInFlight(b, n, func() error {
-				var sum int
-				return c.Call(ctx, "fun_add", args, &sum)
-			})
-		})
+	return func() error {
+		var sum int
+		return c.Call(ctx, "fun_add", args, &sum)
 	}
 }
 
-// BenchmarkRawHTTPEcho is the baseline: plain net/http posting the same
-// fun_add body to a handler that echoes it, with the same idle pool.
-func BenchmarkRawHTTPEcho(b *testing.B) {
+// rawCall starts the baseline, a plain net/http handler echoing the
+// body, and returns a function posting the same fun_add body to it with
+// plain net/http (same idle pool as our client).
+func rawCall(b *testing.B) func() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)
 	hs := &http.Server{
@@ -95,30 +100,71 @@ func BenchmarkRawHTTPEcho(b *testing.B) {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = hs.Serve(ln) }()
-	defer func() { _ = hs.Close(); <-done }()
+	b.Cleanup(func() { _ = hs.Close(); <-done })
 
 	tr := &http.Transport{MaxIdleConnsPerHost: 512, DisableCompression: true}
-	defer tr.CloseIdleConnections()
+	b.Cleanup(tr.CloseIdleConnections)
 	hc := &http.Client{Transport: tr}
 	target := "http://" + ln.Addr().String() + "/"
 	body := []byte(addCall)
 	ctx := context.Background()
+	return func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "text/xml")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.ReadAll(resp.Body)
+		return err
+	}
+}
+
+// BenchmarkRoundTrip measures fun_add(2, 3) through Dial and Listen on
+// 127.0.0.1, client and server in this process. Compare with
+// BenchmarkRawHTTPEcho from the same run, or read BenchmarkVersusRaw.
+func BenchmarkRoundTrip(b *testing.B) {
+	call := ourCall(b)
+	for _, n := range inFlights {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { runInFlight(b, n, call) })
+	}
+}
+
+// BenchmarkRawHTTPEcho is the baseline: plain net/http posting the same
+// fun_add body to a handler that echoes it.
+func BenchmarkRawHTTPEcho(b *testing.B) {
+	call := rawCall(b)
+	for _, n := range inFlights {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { runInFlight(b, n, call) })
+	}
+}
+
+// BenchmarkVersusRaw alternates rounds of XML-RPC calls and raw echo
+// posts, so both see the same machine load, and reports the ratio of
+// their rates (xmlrpc/raw; above 1 means XML-RPC is faster). On a shared,
+// noisy machine this ratio is the number to read.
+func BenchmarkVersusRaw(b *testing.B) {
+	ours, raw := ourCall(b), rawCall(b)
 	for _, n := range inFlights {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			runInFlight(b, n, func() error {
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-				if err != nil {
-					return err
-				}
-				req.Header.Set("Content-Type", "text/xml")
-				resp, err := hc.Do(req)
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				_, err = io.ReadAll(resp.Body)
-				return err
-			})
+			round := max(200, 20*n) // long enough that ramp-up and ramp-down matter little
+			var tOurs, tRaw time.Duration
+			for done := 0; done < b.N; done += round {
+				k := min(round, b.N-done)
+				d, err := runCalls(n, k, ours)
+				require.NoError(b, err)
+				tOurs += d
+				d, err = runCalls(n, k, raw)
+				require.NoError(b, err)
+				tRaw += d
+			}
+			b.ReportMetric(float64(b.N)/tOurs.Seconds(), "xmlrpc-calls/s")
+			b.ReportMetric(float64(b.N)/tRaw.Seconds(), "raw-calls/s")
+			b.ReportMetric(tRaw.Seconds()/tOurs.Seconds(), "ratio")
 		})
 	}
 }
