@@ -70,7 +70,7 @@ func rawHTTPFloor(ctx context.Context, r *runner, body []byte, contentType strin
 	maxConc := slices.Max(r.cfg.concurrency)
 	tr := httpClientTransport(maxConc)
 	client := &http.Client{Transport: tr}
-	r.env.onClose(func(ctx context.Context) error {
+	r.env.onClose(rawHTTP, func(ctx context.Context) error {
 		tr.CloseIdleConnections()
 		err := srv.Shutdown(ctx)
 		if err != nil {
@@ -192,7 +192,7 @@ func rawAMQPFloor(ctx context.Context, r *runner, brokerRaw string, prefetch int
 	}
 	var wg sync.WaitGroup
 	srvCtx, srvCancel := context.WithCancel(context.Background())
-	r.env.onClose(func(context.Context) error {
+	r.env.onClose(rawAMQP, func(context.Context) error {
 		srvCancel()
 		err := errors.Join(ignoreClosed(cliConn.Close()), ignoreClosed(srvConn.Close()))
 		wg.Wait() // the closed connections end the delivery loops

@@ -277,6 +277,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.jsonOut {
 		r.notes = stderr
 	}
+	r.env.slow = func(what string, took time.Duration) {
+		fmt.Fprintf(stderr, "compare: %s took %v\n", what, took.Round(time.Millisecond))
+	}
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -455,7 +458,11 @@ func (r *runner) setup(ctx context.Context) []*target {
 			}
 			_ = conn.Close()
 		}
+		start := time.Now()
 		t, err := embedded(ctx, r, name)
+		if took := time.Since(start); took > slowStep {
+			r.env.slow("starting "+name, took)
+		}
 		if err != nil {
 			r.note("%s: skipped: %v", name, err)
 			continue

@@ -38,22 +38,37 @@ type target struct {
 	newCaller func() caller
 }
 
-// closer is something set up for a run that must be released after it.
-type closer func(ctx context.Context) error
+// closer releases something set up for a run.
+type closer struct {
+	what string
+	fn   func(ctx context.Context) error
+}
+
+// slowStep is how long a setup or shutdown step may take before the
+// tool says so: a stalled broker or server should not look like a slow
+// tool.
+const slowStep = 3 * time.Second
 
 // env holds what a run set up, to release it in reverse order.
 type env struct {
 	closers []closer
+	slow    func(what string, took time.Duration) // told about slow steps
 }
 
-func (e *env) onClose(c closer) { e.closers = append(e.closers, c) }
+func (e *env) onClose(what string, fn func(ctx context.Context) error) {
+	e.closers = append(e.closers, closer{what, fn})
+}
 
 // close releases everything, the newest first, and returns the first error.
 func (e *env) close(ctx context.Context) error {
 	var first error
 	for _, c := range slices.Backward(e.closers) {
-		if err := c(ctx); err != nil && first == nil {
+		start := time.Now()
+		if err := c.fn(ctx); err != nil && first == nil {
 			first = err
+		}
+		if took := time.Since(start); took > slowStep && e.slow != nil {
+			e.slow("closing "+c.what, took)
 		}
 	}
 	e.closers = nil
@@ -121,7 +136,7 @@ func clientTarget(ctx context.Context, r *runner, label, rawURL string) (*target
 	if err != nil {
 		return nil, err
 	}
-	r.env.onClose(func(context.Context) error { return c.Close() })
+	r.env.onClose(label+" client", func(context.Context) error { return c.Close() })
 
 	var got any
 	if err := c.Call(dctx, r.cfg.method, r.cfg.args, &got); err != nil {
@@ -167,7 +182,7 @@ func embedded(ctx context.Context, r *runner, name string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.env.onClose(func(ctx context.Context) error {
+	r.env.onClose(name+" server", func(ctx context.Context) error {
 		if err := srv.Shutdown(ctx); err != nil {
 			_ = srv.Close()
 			return fmt.Errorf("shut down %s server: %w", name, err)
