@@ -40,15 +40,64 @@ func BenchmarkDispatch(b *testing.B) {
 		{"fib", "fib", []any{int64(30)}},
 		{"struct", "move", []any{map[string]any{"X": int64(1), "Y": int64(2), "label": "p"}, int64(3)}},
 	}
-	ctx := context.Background()
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := reg.Dispatch(ctx, c.method, c.args); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchDispatch(b, reg, c.method, c.args)
 		})
 	}
+
+	// The same call behind one pass-through middleware: what a logging or
+	// metrics layer costs at least.
+	passThrough := func(next registry.Handler) registry.Handler {
+		return func(ctx context.Context, req *registry.Request) (any, error) { return next(ctx, req) }
+	}
+	withMW := registry.New(registry.WithMiddleware(passThrough))
+	require.NoError(b, withMW.Register("fun_add", func(a, b int) int { return a + b }))
+	b.Run("fun_add_middleware", func(b *testing.B) {
+		benchDispatch(b, withMW, "fun_add", cases[0].args)
+	})
+}
+
+func benchDispatch(b *testing.B, reg *registry.Registry, method string, args []any) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := reg.Dispatch(ctx, method, args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConvert measures the conversions every transport makes: a Go
+// result to wire values, and a wire reply into the caller's variable.
+func BenchmarkConvert(b *testing.B) {
+	p := benchPoint{X: 1, Y: 2, Label: "p"}
+	w, err := registry.ToWire(p)
+	require.NoError(b, err)
+	b.Run("ToWire/struct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := registry.ToWire(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Assign/int", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			if err := registry.Assign(&n, int64(3000)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Assign/struct", func(b *testing.B) {
+		b.ReportAllocs()
+		var got benchPoint
+		for b.Loop() {
+			if err := registry.Assign(&got, w); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

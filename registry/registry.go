@@ -322,15 +322,14 @@ func (r *Registry) panicked(method string, p any) error {
 // call converts args to m's parameter types and runs m. A panic, in the
 // function or in converting its arguments, becomes an ErrInternal error.
 func (r *Registry) call(ctx context.Context, m *method, args []any) (result any, err error) {
-	n := len(m.params)
-	if (!m.variadic && len(args) != n) || (m.variadic && len(args) < n-1) {
-		want := n
+	nf := m.numFixed()
+	if len(args) < nf || (!m.variadic && len(args) > nf) {
 		atLeast := ""
 		if m.variadic {
-			want, atLeast = n-1, "at least "
+			atLeast = "at least "
 		}
 		return nil, fmt.Errorf("%w: %s takes %s%d argument%s, got %d", transport.ErrInvalidParams,
-			m.name, atLeast, want, plural(want), len(args))
+			m.name, atLeast, nf, plural(nf), len(args))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -342,7 +341,6 @@ func (r *Registry) call(ctx context.Context, m *method, args []any) (result any,
 	if m.withCtx {
 		in = append(in, reflect.ValueOf(ctx))
 	}
-	nf := m.numFixed()
 	var fixed reflect.Value
 	if nf > 0 {
 		fixed = reflect.New(m.fixed).Elem()
