@@ -176,6 +176,9 @@ func (d *decoder) skipPI() error {
 	if i := bytes.IndexAny(target, " \t\r\n"); i >= 0 {
 		target = target[:i]
 	}
+	if len(target) == 0 || !validName(target) {
+		return d.errorf(start, "processing instruction without a valid target")
+	}
 	if bytes.EqualFold(target, []byte("xml")) {
 		return d.errorf(start, "XML declaration not at the start of the body")
 	}
@@ -296,6 +299,12 @@ func (d *decoder) name() error {
 	return nil
 }
 
+// validName reports whether b is a name as decoder.name reads them.
+func validName(b []byte) bool {
+	d := decoder{buf: b}
+	return d.name() == nil && d.pos == len(b)
+}
+
 // skipAttr skips one name="value" attribute.
 func (d *decoder) skipAttr() error {
 	start := d.pos
@@ -329,10 +338,20 @@ func (d *decoder) skipAttr() error {
 	if end < 0 {
 		return d.truncated()
 	}
-	if bytes.IndexByte(d.buf[d.pos+1:d.pos+1+end], '<') >= 0 {
-		return d.errorf(d.pos, "'<' in attribute value")
+	valStart, valEnd := d.pos+1, d.pos+1+end
+	for i := valStart; i < valEnd; i++ {
+		switch d.buf[i] {
+		case '<':
+			return d.errorf(i, "'<' in attribute value")
+		case '&':
+			// Check the reference within the value's bounds.
+			sub := decoder{buf: d.buf[:valEnd], pos: i}
+			if _, err := sub.reference(d.scratch[:0]); err != nil {
+				return err
+			}
+		}
 	}
-	d.pos += 1 + end + 1
+	d.pos = valEnd + 1
 	return nil
 }
 
