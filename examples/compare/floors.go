@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,6 +81,11 @@ func rawHTTPFloor(ctx context.Context, r *runner, body []byte, contentType strin
 		return err
 	})
 	u := "http://" + ln.Addr().String() + "/"
+	pu, err := url.Parse(u)
+	if err != nil {
+		return nil, fmt.Errorf("raw http echo: %w", err)
+	}
+	ctHeader := []string{contentType}
 	t := &target{
 		name:    rawHTTP,
 		url:     u,
@@ -89,11 +95,17 @@ func rawHTTPFloor(ctx context.Context, r *runner, body []byte, contentType strin
 		newCaller: func() caller {
 			var buf bytes.Buffer
 			return func(ctx context.Context) error {
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-				if err != nil {
-					return err
-				}
-				req.Header.Set("Content-Type", contentType)
+				// Built as a tuned client builds it: the URL parsed once, a
+				// *bytes.Reader body so net/http sends headers and body in
+				// one write.
+				req := (&http.Request{
+					Method:        http.MethodPost,
+					URL:           pu,
+					Header:        http.Header{"Content-Type": ctHeader},
+					Body:          io.NopCloser(bytes.NewReader(body)),
+					ContentLength: int64(len(body)),
+					Host:          pu.Host,
+				}).WithContext(ctx)
 				resp, err := client.Do(req)
 				if err != nil {
 					return err
