@@ -77,6 +77,11 @@ func conversionCases() []conversionCase {
 		{name: "string from int", in: int64(1), typ: "", err: "want string, got int 1"},
 		{name: "long string excerpt", in: strings.Repeat("a", 100), typ: 0, err: `want int, got string "` + strings.Repeat("a", 32) + `..."`},
 		{name: "long string excerpt keeps runes whole", in: strings.Repeat("a", 31) + "ééé", typ: 0, err: `want int, got string "` + strings.Repeat("a", 31) + `..."`},
+		{name: "uint from string", in: "1", typ: uint(0), err: `want uint, got string "1"`},
+		{name: "array from string", in: "ab", typ: [2]int{}, err: `want [2]int, got string "ab"`},
+		{name: "array bad element", in: []any{int64(1), "x"}, typ: [2]int{}, err: `[1]: want int, got string "x"`},
+		{name: "int from base64", in: []byte{1}, typ: 0, err: "want int, got base64"},
+		{name: "int from dateTime", in: pyTime, typ: 0, err: "want int, got dateTime"},
 		{name: "bool", in: true, want: true},
 		{name: "bool from int", in: int64(1), typ: false, err: "want bool, got int 1"},
 		{name: "bytes from base64", in: []byte{0, 1, 255}, want: []byte{0, 1, 255}},
@@ -367,4 +372,19 @@ func TestGoValues(t *testing.T) {
 	var m map[string]float64
 	require.NoError(t, registry.Assign(&m, map[string]int{"a": 1}))
 	assert.Equal(t, map[string]float64{"a": 1}, m)
+}
+
+// TestAssignTypesRegisterRejects: Assign meets reply types that Register
+// never lets through as parameters; they fail cleanly.
+func TestAssignTypesRegisterRejects(t *testing.T) {
+	var e error
+	assert.ErrorContains(t, registry.Assign(&e, "boom"), `want error, got string "boom"`)
+	require.NoError(t, registry.Assign(&e, nil))
+	assert.Nil(t, e)
+	var m map[int]string
+	assert.ErrorContains(t, registry.Assign(&m, map[string]any{}), "want map[int]string, got struct")
+	var ch chan int
+	assert.ErrorContains(t, registry.Assign(&ch, int64(1)), "want chan int, got int 1")
+	var c complex128
+	assert.ErrorContains(t, registry.Assign(&c, 1.0), "want complex128, got double 1")
 }

@@ -154,6 +154,10 @@ func TestZeroRegistry(t *testing.T) {
 	_, err = reg.Dispatch(context.Background(), registry.ListMethods, nil)
 	assert.ErrorIs(t, err, transport.ErrMethodNotFound, "the zero Registry has no introspection")
 	assert.Equal(t, []string{"fun_add"}, reg.Methods())
+
+	require.NoError(t, reg.Register("panics", func() { panic("zero") }))
+	_, err = reg.Dispatch(context.Background(), "panics", nil)
+	assert.ErrorIs(t, err, transport.ErrInternal)
 }
 
 // errBoom is a function's own error; Dispatch must pass it through.

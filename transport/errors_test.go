@@ -151,3 +151,40 @@ func TestSentinelsDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestFaultError(t *testing.T) {
+	busy := &transport.RemoteError{Code: transport.CodeBusy, Message: "busy"}
+	timeout := &transport.RemoteError{Code: transport.CodeTimeout, Message: "deadline passed on the server"}
+
+	err := transport.FaultError(context.Background(), "fib", busy)
+	assert.Same(t, busy, err, "a live context returns the fault itself")
+	err = transport.FaultError(context.Background(), "fib", timeout)
+	assert.Same(t, timeout, err, "a server timeout without a caller deadline stays a fault")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = transport.FaultError(ctx, "fib", busy)
+	assert.ErrorIs(t, err, context.Canceled, "the caller's cancel wins over the fault")
+
+	// The deadline has passed but ctx.Err may not say so yet: the server's
+	// timeout fault is reported as the caller's deadline.
+	past := time.Now().Add(-time.Millisecond)
+	dctx := deadlineOnly{Context: context.Background(), deadline: past}
+	err = transport.FaultError(dctx, "fib", timeout)
+	assert.ErrorIs(t, err, transport.ErrTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "fib")
+	err = transport.FaultError(dctx, "fib", busy)
+	assert.Same(t, busy, err, "other faults are kept")
+
+	future := deadlineOnly{Context: context.Background(), deadline: time.Now().Add(time.Hour)}
+	assert.Same(t, timeout, transport.FaultError(future, "fib", timeout))
+}
+
+// deadlineOnly has a deadline whose timer has not fired: Err is nil.
+type deadlineOnly struct {
+	context.Context
+	deadline time.Time
+}
+
+func (d deadlineOnly) Deadline() (time.Time, bool) { return d.deadline, true }
