@@ -220,7 +220,7 @@ func TestManyInFlight(t *testing.T) {
 	for _, codec := range []string{"xml", "json", "text"} {
 		t.Run(codec, func(t *testing.T) {
 			c := dialClient(t, withParams(t, broker, "queue", q, "codec", codec))
-			const goroutines, calls = 50, 20
+			const goroutines, calls = 40, 10
 			var wg sync.WaitGroup
 			var bad atomic.Int32
 			for g := range goroutines {

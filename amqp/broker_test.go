@@ -2,8 +2,13 @@ package amqp
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"os/exec"
+	"regexp"
 	"testing"
 	"time"
 
@@ -17,10 +22,44 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		deleteTestVhost()
-		os.Exit(code)
-	}))
+	flag.Parse()
+	if wantTestVhost() {
+		// rabbitmqctl takes seconds: create the vhost while other tests run.
+		go testVhost.once.Do(createTestVhost)
+	}
+	code := m.Run()
+	testVhost.once.Do(func() {}) // wait for a creation in progress
+	deleteTestVhost()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// wantTestVhost reports whether the tests that run need the test vhost
+// and can have it.
+func wantTestVhost() bool {
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		return false
+	}
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		re, err := regexp.Compile(f.Value.String())
+		if err != nil || !re.MatchString("TestPikaClientAgainstOurServer TestOurTextClientAgainstPikaServer TestBrokerClosesConnections") {
+			return false
+		}
+	}
+	if _, err := exec.LookPath(rabbitmqctlPath()); err != nil {
+		return false
+	}
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:5672", time.Second)
+	if err != nil || os.Getenv("AMQP_URL") != "" {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 // brokerURL returns the test broker's URL, or skips (fails in CI).

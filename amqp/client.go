@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -425,19 +426,27 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 	return ctx, func() {}
 }
 
-// publishing builds a request message; expiration and the deadline header
-// come from ctx.
-func (c *Client) publishing(ctx context.Context, method string, body []byte) amqp091.Publishing {
+// publishing builds a request message. Requests to a durable (or quorum)
+// queue are persistent, so they survive a broker restart.
+func (c *Client) publishing(method string, body []byte) amqp091.Publishing {
 	msg := amqp091.Publishing{ContentType: c.cfg.codec.ContentType(), Body: body}
 	if c.cfg.codec.Name() == textCodec.Name() {
 		msg.Type = method
 	}
+	if c.cfg.durable {
+		msg.DeliveryMode = amqp091.Persistent
+	}
+	return msg
+}
+
+// withDeadline sets a call's expiration and deadline header from ctx, so
+// neither the broker nor a server keeps a request its caller gave up on.
+func withDeadline(ctx context.Context, msg *amqp091.Publishing) {
 	if dl, ok := ctx.Deadline(); ok {
 		ms := time.Until(dl).Milliseconds() + 1
 		msg.Expiration = strconv.FormatInt(max(ms, 1), 10)
 		msg.Headers = amqp091.Table{headerDeadline: dl.UnixMilli()}
 	}
-	return msg
 }
 
 // encode appends the call to a pooled buffer.
@@ -464,6 +473,9 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 	if err := transport.ContextError(ctx, what); err != nil {
 		return err
 	}
+	if err := checkReply(reply); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	bp, err := c.encode(what, method, args)
 	if err != nil {
 		return err
@@ -488,7 +500,8 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 	c.pending[id] = p
 	c.mu.Unlock()
 
-	msg := c.publishing(ctx, method, *bp)
+	msg := c.publishing(method, *bp)
+	withDeadline(ctx, &msg)
 	msg.CorrelationId = id
 	msg.ReplyTo = cs.replyQueue
 	err = cs.ch.Publish("", c.cfg.queue, true, false, msg)
@@ -618,7 +631,9 @@ func (c *Client) Notify(ctx context.Context, method string, args []any) error {
 	if err != nil {
 		return err
 	}
-	msg := c.publishing(ctx, method, *bp)
+	// No expiration: ctx bounds the publish, not how long the message may
+	// wait for a server.
+	msg := c.publishing(method, *bp)
 	msg.CorrelationId = c.idBase + strconv.FormatUint(c.seq.Add(1), 36)
 	n := &pendingNotify{corrID: msg.CorrelationId, done: make(chan error, 1)}
 
@@ -675,3 +690,15 @@ func (c *Client) Close() error {
 
 // Addr returns the URL the client dialled, without credentials.
 func (c *Client) Addr() string { return c.cfg.addr }
+
+// checkReply rejects a reply target Assign cannot store into, before the
+// call is sent rather than after it ran.
+func checkReply(reply any) error {
+	if reply == nil {
+		return nil
+	}
+	if rv := reflect.ValueOf(reply); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("rpcwire: reply must be a non-nil pointer, got %T", reply)
+	}
+	return nil
+}

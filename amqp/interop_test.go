@@ -37,10 +37,7 @@ var testVhost struct {
 
 // rabbitmqctl runs the broker's admin tool, bounded in time.
 func rabbitmqctl(args ...string) error {
-	tool := os.Getenv("RABBITMQCTL")
-	if tool == "" {
-		tool = "rabbitmqctl"
-	}
+	tool := rabbitmqctlPath()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, tool, args...).CombinedOutput()
@@ -50,22 +47,32 @@ func rabbitmqctl(args ...string) error {
 	return nil
 }
 
+func rabbitmqctlPath() string {
+	if tool := os.Getenv("RABBITMQCTL"); tool != "" {
+		return tool
+	}
+	return "rabbitmqctl"
+}
+
+// createTestVhost creates the vhost for the default broker's guest user
+// (AMQP_URL's user when set).
+func createTestVhost() {
+	user := "guest"
+	if u, err := url.Parse(os.Getenv("AMQP_URL")); err == nil && u.User != nil && u.User.Username() != "" {
+		user = u.User.Username()
+	}
+	name := "rpcwire_test_" + randomHex(4)
+	if testVhost.err = rabbitmqctl("add_vhost", name); testVhost.err == nil {
+		testVhost.name = name
+		testVhost.err = rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+	}
+}
+
 // vhostURL returns the broker URL for the package's test vhost, creating
 // it on first use; the test is skipped when rabbitmqctl cannot.
 func vhostURL(t *testing.T, broker string) string {
 	t.Helper()
-	testVhost.once.Do(func() {
-		name := "rpcwire_test_" + randomHex(4)
-		u, _ := url.Parse(broker)
-		user := u.User.Username()
-		if user == "" {
-			user = "guest"
-		}
-		if testVhost.err = rabbitmqctl("add_vhost", name); testVhost.err == nil {
-			testVhost.name = name
-			testVhost.err = rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
-		}
-	})
+	testVhost.once.Do(createTestVhost)
 	if testVhost.err != nil {
 		t.Skipf("needs rabbitmqctl (set RABBITMQCTL) to create a test vhost: %v", testVhost.err)
 	}
