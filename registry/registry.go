@@ -272,9 +272,11 @@ func (r *Registry) Methods() []string {
 }
 
 // Dispatch runs method with args through the middleware and returns its
-// result. Errors wrap transport.ErrMethodNotFound, ErrInvalidParams or
-// ErrInternal (for a panic), or are what the function returned. It
-// implements transport.Dispatcher.
+// result. args are wire values, converted to the parameter types as Assign
+// does. Errors wrap transport.ErrMethodNotFound, ErrInvalidParams (naming
+// the argument that does not fit) or ErrInternal (for a panic), or are
+// what the function returned. A call whose ctx is already done does not
+// run. It implements transport.Dispatcher.
 func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (result any, err error) {
 	if err := transport.ContextError(ctx, method); err != nil {
 		return nil, err
