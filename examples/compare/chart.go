@@ -295,7 +295,8 @@ th{white-space:nowrap}
 	}
 	fmt.Fprint(w, "</table>\n<p>")
 	var legendText bytes.Buffer
-	legend(&legendText, slices.ContainsFunc(rows, func(r row) bool { return r.Floor }))
+	legend(&legendText, slices.ContainsFunc(rows, func(r row) bool { return r.Floor }),
+		slices.ContainsFunc(rows, func(r row) bool { return len(r.RunsPerSec) > 1 }))
 	fmt.Fprint(w, strings.ReplaceAll(esc(legendText.String()), "\n", "<br>\n"))
 	fmt.Fprint(w, "</p>\n</body></html>\n")
 }

@@ -171,6 +171,8 @@ func TestRepeat(t *testing.T) {
 	var r row
 	require.NoError(t, json.Unmarshal([]byte(out), &r))
 	assert.EqualValues(t, 90, r.Calls, "three runs of 30 calls, summed")
+	require.Len(t, r.RunsPerSec, 3, "each run's calls/s")
+	assert.Equal(t, slices.Sorted(slices.Values(r.RunsPerSec))[1], r.CallsPerSec, "calls/s is the median run's")
 }
 
 func TestErrorsAreReported(t *testing.T) {

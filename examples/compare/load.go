@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,8 @@ type stats struct {
 
 	heapLive   uint64 // live heap bytes at the end (after a GC), to see that memory stays flat
 	goroutines int    // goroutines at the end, after the workers stopped
+
+	rates []float64 // successful calls per second of each run added together
 }
 
 // worker is one goroutine's share of a run. Only done is read by others
@@ -161,6 +164,7 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 
 // add accumulates another run of the same target into s.
 func (s *stats) add(o *stats) {
+	s.rates = append(s.rates, o.rate())
 	s.calls += o.calls
 	s.errors += o.errors
 	s.elapsed += o.elapsed
@@ -176,8 +180,18 @@ func (s *stats) add(o *stats) {
 // ok is the number of successful calls.
 func (s *stats) ok() uint64 { return s.calls - s.errors }
 
-// rate is successful calls per second.
+// rate is successful calls per second: of the run, or for runs added
+// together the median of theirs, which a stall of the machine in one of
+// them does not move.
 func (s *stats) rate() float64 {
+	if len(s.rates) > 1 {
+		r := slices.Sorted(slices.Values(s.rates))
+		if n := len(r); n%2 == 1 {
+			return r[n/2]
+		} else {
+			return (r[n/2-1] + r[n/2]) / 2
+		}
+	}
 	if s.elapsed <= 0 {
 		return 0
 	}

@@ -417,7 +417,7 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 				fmt.Fprintf(stdout, "%s at %d in flight: %d errors, the first: %s\n", rw.Transport, rw.Concurrency, rw.Errors, rw.FirstError)
 			}
 		}
-		legend(stdout, cfg.baseline)
+		legend(stdout, cfg.baseline, cfg.repeat > 1)
 	}
 	if cfg.chart != "" && len(r.rows) > 0 {
 		if err := writeChart(cfg.chart, r.rows, r.chartTitle()); err != nil {

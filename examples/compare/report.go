@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,28 +14,29 @@ import (
 // row is one measured run: a transport at one concurrency. Its JSON form
 // is what -json prints, one object per line.
 type row struct {
-	Transport       string   `json:"transport"`
-	URL             string   `json:"url,omitempty"`
-	Concurrency     int      `json:"concurrency"`
-	Method          string   `json:"method"`
-	Calls           uint64   `json:"calls"`
-	Errors          uint64   `json:"errors"`
-	Seconds         float64  `json:"seconds"`
-	CallsPerSec     float64  `json:"calls_per_sec"`
-	P50us           float64  `json:"p50_us"`
-	P90us           float64  `json:"p90_us"`
-	P99us           float64  `json:"p99_us"`
-	MaxUs           float64  `json:"max_us"`
-	MeanUs          float64  `json:"mean_us"`
-	BytesPerCall    *float64 `json:"bytes_per_call"` // null: no wire (mem)
-	AllocsPerCall   float64  `json:"allocs_per_call"`
-	AllocBytesPer   float64  `json:"alloc_bytes_per_call"`
-	HeapLiveBytes   uint64   `json:"heap_live_bytes"` // after the run and a GC
-	Goroutines      int      `json:"goroutines"`      // after the run's workers stopped
-	Floor           bool     `json:"floor,omitempty"`
-	Baseline        string   `json:"baseline,omitempty"`
-	RatioToBaseline *float64 `json:"ratio_to_baseline,omitempty"`
-	FirstError      string   `json:"first_error,omitempty"`
+	Transport       string    `json:"transport"`
+	URL             string    `json:"url,omitempty"`
+	Concurrency     int       `json:"concurrency"`
+	Method          string    `json:"method"`
+	Calls           uint64    `json:"calls"`
+	Errors          uint64    `json:"errors"`
+	Seconds         float64   `json:"seconds"`
+	CallsPerSec     float64   `json:"calls_per_sec"`                // median of the runs with -repeat
+	RunsPerSec      []float64 `json:"runs_calls_per_sec,omitempty"` // each run's, with -repeat
+	P50us           float64   `json:"p50_us"`
+	P90us           float64   `json:"p90_us"`
+	P99us           float64   `json:"p99_us"`
+	MaxUs           float64   `json:"max_us"`
+	MeanUs          float64   `json:"mean_us"`
+	BytesPerCall    *float64  `json:"bytes_per_call"` // null: no wire (mem)
+	AllocsPerCall   float64   `json:"allocs_per_call"`
+	AllocBytesPer   float64   `json:"alloc_bytes_per_call"`
+	HeapLiveBytes   uint64    `json:"heap_live_bytes"` // after the run and a GC
+	Goroutines      int       `json:"goroutines"`      // after the run's workers stopped
+	Floor           bool      `json:"floor,omitempty"`
+	Baseline        string    `json:"baseline,omitempty"`
+	RatioToBaseline *float64  `json:"ratio_to_baseline,omitempty"`
+	FirstError      string    `json:"first_error,omitempty"`
 }
 
 func us(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)*10) / 10 }
@@ -59,6 +61,11 @@ func newRow(t *target, conc int, method string, st *stats) row {
 
 		HeapLiveBytes: st.heapLive,
 		Goroutines:    st.goroutines,
+	}
+	if len(st.rates) > 1 {
+		for _, v := range st.rates {
+			r.RunsPerSec = append(r.RunsPerSec, math.Round(v))
+		}
 	}
 	if t.bytes >= 0 {
 		b := t.bytes
@@ -137,13 +144,17 @@ func (t *table) print(r row) {
 }
 
 // legend says what the columns count.
-func legend(w io.Writer, baseline bool) {
+func legend(w io.Writer, baseline, repeated bool) {
 	lines := []string{
 		"calls/s: successful calls per second of measured time (warm-up excluded), all in-flight callers together.",
 		"p50..max: latency of successful calls as the caller sees it; percentiles from a log-linear histogram (within 1.6%), max exact.",
 		"bytes/call: request + reply body bytes as the transport's codec encodes them (XML-RPC for http and amqp?codec=xml);",
 		"  HTTP headers, AMQP frames and properties, TCP/IP and TLS are not counted. mem passes values in memory: no wire, no bytes.",
 		"allocs/call: heap allocations in this process per call, client and server together when both are in it.",
+	}
+	if repeated {
+		lines[0] = strings.TrimSuffix(lines[0], ".") + ";"
+		lines = slices.Insert(lines, 1, "  with -repeat the median of the runs' calls/s, while calls, errors and latencies cover all runs.")
 	}
 	if baseline {
 		lines = append(lines,
