@@ -135,7 +135,7 @@ func (c *Client) connect(ctx context.Context) (*clientSession, error) {
 	}
 	cs, err := c.setup(conn)
 	if err != nil {
-		_ = conn.Close()
+		closeConn(conn)
 		return nil, fmt.Errorf("rpcwire: amqp: client for %s: %w: %w", c.cfg.redacted, transport.ErrConnection, err)
 	}
 	return cs, nil
@@ -329,7 +329,7 @@ func (c *Client) run(cs *clientSession) {
 		select {
 		case <-cs.dead:
 		case <-c.closing.Done():
-			_ = cs.conn.Close()
+			closeConn(cs.conn)
 			<-cs.readDone
 			return
 		}
@@ -342,7 +342,7 @@ func (c *Client) run(cs *clientSession) {
 		for _, p := range pending {
 			p.done <- callResult{err: lost}
 		}
-		_ = cs.conn.Close()
+		closeConn(cs.conn)
 		<-cs.readDone
 		if c.closing.Err() != nil {
 			return
@@ -370,7 +370,7 @@ func (c *Client) run(cs *clientSession) {
 			c.mu.Unlock()
 			if err != nil {
 				if next != nil {
-					_ = next.conn.Close()
+					closeConn(next.conn)
 					<-next.readDone
 				}
 				if c.closing.Err() != nil {

@@ -60,7 +60,7 @@ func dial(ctx context.Context, c *config, o *transport.Options, role string) (*a
 	if !stop() && err == nil {
 		// ctx ended after the handshake: the deadline it set would kill
 		// the connection later, so give up now.
-		conn.Close()
+		closeConn(conn)
 		err = ctx.Err()
 	}
 	if err != nil {
@@ -137,3 +137,11 @@ type wrapped struct {
 
 func (e *wrapped) Error() string   { return e.msg }
 func (e *wrapped) Unwrap() []error { return e.errs }
+
+// closeTimeout bounds closing a connection: a broker that stopped reading
+// (a blocked connection, a dead peer) must not hang Close.
+const closeTimeout = 2 * time.Second
+
+func closeConn(conn *amqp091.Connection) {
+	_ = conn.CloseDeadline(time.Now().Add(closeTimeout))
+}

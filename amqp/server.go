@@ -70,7 +70,7 @@ type serverSession struct {
 }
 
 func (ss *serverSession) close() {
-	_ = ss.conn.Close()
+	closeConn(ss.conn)
 }
 
 // cause says why the session ended.
@@ -142,7 +142,7 @@ func (s *Server) connect(ctx context.Context) (*serverSession, error) {
 	}
 	ss := &serverSession{conn: conn}
 	if err := s.setup(ss); err != nil {
-		_ = conn.Close()
+		closeConn(conn)
 		return nil, fmt.Errorf("rpcwire: amqp: serve queue %q on %s: %w", s.cfg.queue, s.cfg.redacted, err)
 	}
 	return ss, nil
