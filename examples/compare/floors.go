@@ -25,17 +25,16 @@ import (
 // bodies moved by net/http or amqp091-go with no codec, no registry and no
 // framework, server and client in this process like the transports'.
 
-// httpClientTransport is the HTTP client transport of the raw floor: keep
-// a connection per caller alive, as a tuned client does.
+// httpClientTransport is the HTTP client transport of the raw floor, tuned
+// as the xmlrpc client tunes its own: a large idle pool so that every
+// caller keeps its keep-alive connection, no transparent compression.
 func httpClientTransport(conc int) *http.Transport {
 	return &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        0,
-		MaxIdleConnsPerHost: max(conc, 64),
+		MaxIdleConnsPerHost: max(conc, 512),
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
 	}
 }
 
