@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -387,4 +388,36 @@ func TestAssignTypesRegisterRejects(t *testing.T) {
 	assert.ErrorContains(t, registry.Assign(&ch, int64(1)), "want chan int, got int 1")
 	var c complex128
 	assert.ErrorContains(t, registry.Assign(&c, 1.0), "want complex128, got double 1")
+}
+
+// TestConversionsNeverPanic converts every kind of wire value into every
+// kind of parameter type: each pair either fits or fails with an error.
+func TestConversionsNeverPanic(t *testing.T) {
+	values := []any{
+		nil, true, int64(0), int64(-1), int64(math.MaxInt64), int64(math.MinInt64), 0.5, math.Inf(1), math.NaN(),
+		"", "x", "20260125T14:06:04", []byte{}, []byte("ab"), pyTime, time.Time{},
+		[]any{}, []any{nil}, []any{int64(1), "x"}, []any{[]any{}}, map[string]any{}, map[string]any{"X": "x", "": nil},
+		map[string]any{"Value": map[string]any{}}, 3, []int{1}, struct{}{},
+	}
+	types := []any{
+		0, int8(0), uint(0), uint8(0), uint64(0), float32(0), 0.0, "", false, []byte(nil), [2]byte{}, blob(nil),
+		[]myByte(nil), pyTime, []int(nil), [1]string{}, map[string]any(nil), map[label][]int(nil), point{}, &point{},
+		tagged{}, (*node)(nil), []any(nil), (**int)(nil), [][]string(nil), celsius(0),
+	}
+	reg := registry.New()
+	for i, typ := range types {
+		require.NoError(t, reg.Register(fmt.Sprintf("f%d", i), identity(reflect.TypeOf(typ))))
+	}
+	for i, typ := range types {
+		for _, v := range values {
+			dst := reflect.New(reflect.TypeOf(typ))
+			assert.NotPanics(t, func() { _ = registry.Assign(dst.Interface(), v) }, "%T <- %#v", typ, v)
+			assert.NotPanics(t, func() {
+				_, err := reg.Dispatch(context.Background(), fmt.Sprintf("f%d", i), []any{v})
+				if err != nil {
+					assert.ErrorIs(t, err, transport.ErrInvalidParams, "%T <- %#v", typ, v)
+				}
+			})
+		}
+	}
 }
