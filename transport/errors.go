@@ -101,8 +101,11 @@ func (e *RemoteError) Is(target error) bool {
 // ToRemote turns an error returned by a dispatcher into the fault sent on
 // the wire. A *RemoteError in the chain is kept as is; sentinel errors get
 // their fault code; anything else is an application fault with the error's
-// text.
+// text. A nil error gives nil.
 func ToRemote(err error) *RemoteError {
+	if err == nil {
+		return nil
+	}
 	var re *RemoteError
 	if errors.As(err, &re) {
 		return re
