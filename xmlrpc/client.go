@@ -174,7 +174,8 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 		return nil, fmt.Errorf("%s: %w", what(method), err)
 	}
 
-	req := &http.Request{
+	// A value, not a pointer: WithContext below copies it to the heap once.
+	r := http.Request{
 		Method:        http.MethodPost,
 		URL:           c.target, // shared: net/http does not modify it
 		Proto:         "HTTP/1.1",
@@ -187,13 +188,13 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 		Host:          c.target.Host,
 	}
 	if c.auth != nil {
-		req.Header["Authorization"] = c.auth
+		r.Header["Authorization"] = c.auth
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		ms := (time.Until(dl) + time.Millisecond - 1) / time.Millisecond // rounded up: the caller gives up first
-		req.Header[TimeoutHeader] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
+		r.Header[TimeoutHeader] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
 	}
-	req = req.WithContext(ctx)
+	req := r.WithContext(ctx)
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
