@@ -56,6 +56,9 @@ func main() {
 	os.Exit(code)
 }
 
+// errReported is a flag error already printed by the flag package.
+var errReported = errors.New("bad flags")
+
 // config is what the flags say, checked.
 type config struct {
 	transports    []string
@@ -103,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		argsF = fs.String("args", "", "comma-separated arguments (ints, floats, bools, else strings); default 2,3 for fun_add, 7 for fib")
 	)
 	fs.DurationVar(&cfg.duration, "duration", 1500*time.Millisecond, "how long each measured run lasts")
-	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others, and report the sum (evens out a noisy machine)")
+	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others; calls/s is the median run's (steadies numbers on a noisy machine)")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured calls before each run, to open connections and warm caches")
 	fs.DurationVar(&cfg.limit, "max-time", 0, "hard limit of each run; calls still in flight are cancelled (default -duration + 10s, or 2m with -calls)")
 	fs.DurationVar(&cfg.callTimeout, "call-timeout", 0, "give every call a deadline this long (context.WithTimeout per call, sent on the wire by http and amqp); 0: none, only -max-time")
@@ -113,7 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(&urls, "url", "load the server at `URL` instead of embedded ones (repeatable), e.g. http://127.0.0.1:8080/ or amqp://guest:guest@127.0.0.1:5672/?codec=text")
 	fs.BoolVar(&cfg.baseline, "baseline", false, "also measure the raw floors (net/http POST echo, amqp091-go echo RPC) and print each transport's ratio to its floor")
 	fs.StringVar(&cfg.amqpURL, "amqp-url", defAMQP, "RabbitMQ broker for the amqp transport (env AMQP_URL); rpcwire amqp parameters such as ?prefetch=64 apply")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured runs to `FILE`")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (setup, warm-ups, measured runs) to `FILE`; narrow it with -transports and -concurrency")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write an allocation profile to `FILE` at the end")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: compare [flags]\n\n"+
@@ -121,7 +124,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errReported // the flag package has said what is wrong
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q (flags come first; see -h)", fs.Args())
@@ -261,7 +267,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		if !strings.Contains(err.Error(), "flag provided but not defined") && !strings.Contains(err.Error(), "invalid value") {
+		if !errors.Is(err, errReported) {
 			fmt.Fprintf(stderr, "compare: %v\n", err)
 		}
 		return 2
