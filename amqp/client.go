@@ -203,6 +203,17 @@ func (c *Client) read(cs *clientSession, r reader) {
 	defer close(cs.readDone)
 	var cause error
 	end := func() {
+		if cause == nil && r.connClosed != nil {
+			// amqp091 reports the connection's error before it closes
+			// the channels: pick it up for a useful message.
+			select {
+			case err := <-r.connClosed:
+				if err != nil {
+					cause = err
+				}
+			default:
+			}
+		}
 		if cause == nil {
 			cause = errors.New("channel closed")
 		}

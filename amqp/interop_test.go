@@ -224,6 +224,8 @@ func TestBrokerClosesConnections(t *testing.T) {
 		case err := <-errs:
 			assert.ErrorIs(t, err, transport.ErrConnection)
 			assert.ErrorContains(t, err, "lost")
+			assert.ErrorContains(t, err, "CONNECTION_FORCED", "the broker's reason")
+			t.Logf("pending call: %v", err)
 		case <-time.After(10 * time.Second):
 			t.Fatal("a pending call did not fail after the connection was closed")
 		}
