@@ -61,11 +61,25 @@ func TestPythonClient(t *testing.T) {
 func startPythonServer(t *testing.T) string {
 	t.Helper()
 	needPython(t)
+	var err error
+	for range 3 { // another process may take the free port before Python binds it
+		var port string
+		if port, err = tryPythonServer(t); err == nil {
+			return "http://127.0.0.1:" + port
+		}
+	}
+	t.Fatal(err)
+	return ""
+}
+
+// tryPythonServer starts xmlrpc_server.py on a port that was free a moment
+// ago and waits until it listens.
+func tryPythonServer(t *testing.T) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	_, port, err := net.SplitHostPort(ln.Addr().String())
 	require.NoError(t, err)
-	require.NoError(t, ln.Close()) // free for Python; a race with other processes is unlikely
+	require.NoError(t, ln.Close())
 
 	cmd := exec.Command(python, "testdata/py/xmlrpc_server.py", port)
 	stdout, err := cmd.StdoutPipe()
@@ -87,15 +101,14 @@ func startPythonServer(t *testing.T) string {
 				return
 			}
 		}
-		online <- errors.New("xmlrpc_server.py exited before it was online")
+		online <- errors.New("xmlrpc_server.py exited before it was online (port " + port + " taken?)")
 	}()
 	select {
 	case err := <-online:
-		require.NoError(t, err)
+		return port, err
 	case <-time.After(15 * time.Second):
-		t.Fatal("xmlrpc_server.py did not come online within 15 s")
+		return "", errors.New("xmlrpc_server.py did not come online within 15 s")
 	}
-	return "http://127.0.0.1:" + port
 }
 
 // TestPythonServer calls the article's Python server with our client.
