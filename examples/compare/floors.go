@@ -187,10 +187,10 @@ func prefetchOf(raw string) int {
 }
 
 // rawAMQPFloor runs an amqp091-go echo RPC server and client on the broker
-// of brokerRaw: a server consuming a queue of its own with prefetch,
-// publishing each body back to the reply-to queue and acking after the
-// reply, and a client with one exclusive reply queue and a pending map
-// keyed by correlation id.
+// of brokerRaw: a server consuming a queue of its own with prefetch and as
+// many workers, publishing each body back to the reply-to queue and acking
+// after the reply, and a client with one exclusive reply queue and a
+// pending map keyed by correlation id.
 func rawAMQPFloor(ctx context.Context, r *runner, brokerRaw string, prefetch int, body []byte, contentType string) (*target, error) {
 	srvConn, err := dialBroker(brokerRaw, 5*time.Second)
 	if err != nil {
@@ -226,16 +226,21 @@ func rawAMQPFloor(ctx context.Context, r *runner, brokerRaw string, prefetch int
 	if err != nil {
 		return nil, fmt.Errorf("raw amqp echo: consume: %w", err)
 	}
-	wg.Go(func() {
-		for d := range reqs {
-			_ = sch.PublishWithContext(srvCtx, "", d.ReplyTo, false, false, amqp091.Publishing{
-				ContentType:   d.ContentType,
-				CorrelationId: d.CorrelationId,
-				Body:          d.Body,
-			})
-			_ = d.Ack(false)
-		}
-	})
+	// As many echo workers as the prefetch lets messages in, as a server
+	// with a worker pool runs them (the amqp transport runs one per
+	// prefetched message by default).
+	for range min(prefetch, 256) {
+		wg.Go(func() {
+			for d := range reqs {
+				_ = sch.PublishWithContext(srvCtx, "", d.ReplyTo, false, false, amqp091.Publishing{
+					ContentType:   d.ContentType,
+					CorrelationId: d.CorrelationId,
+					Body:          d.Body,
+				})
+				_ = d.Ack(false)
+			}
+		})
+	}
 
 	// Client.
 	cch, err := cliConn.Channel()
