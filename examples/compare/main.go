@@ -352,7 +352,7 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 			run = fmt.Sprintf("%d calls per run", cfg.calls)
 		}
 		if cfg.repeat > 1 {
-			run = fmt.Sprintf("%d runs of %s each (interleaved, summed)", cfg.repeat, strings.TrimSuffix(run, " per run"))
+			run = fmt.Sprintf("%d interleaved runs of %s each", cfg.repeat, strings.TrimSuffix(run, " per run"))
 		}
 		fmt.Fprintf(stdout, "rpcwire compare: %s(%s), %s, each after a %v warm-up; %s; %s %s/%s, %d CPUs, GOMAXPROCS %d\n",
 			cfg.method, cfg.argText, run, cfg.warmup, what,
