@@ -95,3 +95,28 @@ func BenchmarkEncodeResponse(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeNested decodes Python's body for a call with a nested
+// struct of arrays, strings, doubles, base64 and a dateTime.
+func BenchmarkDecodeNested(b *testing.B) {
+	body := goldenBody(b, "call_nested")
+	b.Run("rpcwire", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		c := Codec{}
+		for b.Loop() {
+			if _, _, err := c.DecodeCall(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("kolo", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if _, _, err := koloDecodeCall(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

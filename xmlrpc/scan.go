@@ -267,34 +267,50 @@ func (d *decoder) tag() (name []byte, kind tagKind, off int, err error) {
 	}
 }
 
+// nameBytes classifies bytes for names: nameChar may appear in a name,
+// nameStart may also begin one (or follow its prefix's colon).
+var nameBytes = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', c >= utf8.RuneSelf:
+			t[c] = nameChar | nameStart
+		case '0' <= c && c <= '9', c == '.', c == '-', c == ':':
+			t[c] = nameChar
+		}
+	}
+	return t
+}()
+
+const (
+	nameChar = 1 << iota
+	nameStart
+)
+
 // name reads an XML name: ASCII letters, digits and "_.-" (not first for
 // digits, "." and "-"), and any non-ASCII character, which is a little
 // more than XML allows but enough to refuse punctuation; at most one ":"
 // separates a namespace prefix, as XML namespaces require.
 func (d *decoder) name() error {
-	start, colon := d.pos, -1
-	for d.pos < len(d.buf) {
-		c := d.buf[d.pos]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', c >= utf8.RuneSelf:
-		case '0' <= c && c <= '9', c == '.', c == '-':
-			if d.pos == start || d.pos == colon+1 {
-				return d.errorf(d.pos, "invalid character %q at the start of a name", c)
-			}
-		case c == ':':
-			if colon >= 0 || d.pos == start {
-				return d.errorf(d.pos, "malformed qualified name")
-			}
-			colon = d.pos
-		case isSpace(c), c == '/', c == '>', c == '=':
-			if colon >= 0 && colon == d.pos-1 {
-				return d.errorf(d.pos, "malformed qualified name")
-			}
-			return nil
-		default:
+	start := d.pos
+	for d.pos < len(d.buf) && nameBytes[d.buf[d.pos]]&nameChar != 0 {
+		d.pos++
+	}
+	if d.pos < len(d.buf) {
+		if c := d.buf[d.pos]; !isSpace(c) && c != '/' && c != '>' && c != '=' {
 			return d.errorf(d.pos, "invalid character %q in a name", c)
 		}
-		d.pos++
+	}
+	name := d.buf[start:d.pos]
+	if len(name) == 0 {
+		return nil
+	}
+	if nameBytes[name[0]]&nameStart == 0 {
+		return d.errorf(start, "invalid character %q at the start of a name", name[0])
+	}
+	if i := bytes.IndexByte(name, ':'); i >= 0 {
+		if i == len(name)-1 || nameBytes[name[i+1]]&nameStart == 0 || bytes.IndexByte(name[i+1:], ':') >= 0 {
+			return d.errorf(start+i, "malformed qualified name %q", name)
+		}
 	}
 	return nil
 }
