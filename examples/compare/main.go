@@ -107,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	)
 	fs.DurationVar(&cfg.duration, "duration", 1500*time.Millisecond, "how long each measured run lasts")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others; calls/s is the median run's (steadies numbers on a noisy machine)")
-	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured calls before each run, to open connections and warm caches")
+	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured calls before each run, to open connections and warm caches (at most 50ms before the later runs of -repeat)")
 	fs.DurationVar(&cfg.limit, "max-time", 0, "hard limit of each run; calls still in flight are cancelled (default -duration + 10s, or 2m with -calls)")
 	fs.DurationVar(&cfg.callTimeout, "call-timeout", 0, "give every call a deadline this long (context.WithTimeout per call, sent on the wire by http and amqp); 0: none, only -max-time")
 	fs.StringVar(&cfg.method, "method", "fun_add", "method to call: fun_add or fib (or any method a -url server has)")
@@ -386,7 +386,7 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 				if ctx.Err() != nil {
 					break
 				}
-				st := r.measure(ctx, t, conc)
+				st := r.measure(ctx, t, conc, round)
 				acc[i].add(&st)
 				if round < cfg.repeat-1 {
 					continue
@@ -536,11 +536,20 @@ func (r *runner) floor(ctx context.Context, t *target) *target {
 	return f
 }
 
-// measure warms t up at conc calls in flight, then measures it.
-func (r *runner) measure(ctx context.Context, t *target, conc int) stats {
+// laterWarmup bounds the warm-up of the second and later runs of -repeat:
+// connections are open by then, a short warm-up only gets the callers going.
+const laterWarmup = 50 * time.Millisecond
+
+// measure warms t up at conc calls in flight, then measures it. round
+// counts the runs of t at conc before this one.
+func (r *runner) measure(ctx context.Context, t *target, conc, round int) stats {
 	cfg := r.cfg
-	if cfg.warmup > 0 {
-		load(ctx, t.newCaller, plan{concurrency: conc, duration: cfg.warmup, limit: cfg.warmup + grace, callTimeout: cfg.callTimeout}, nil)
+	warmup := cfg.warmup
+	if round > 0 {
+		warmup = min(warmup, laterWarmup)
+	}
+	if warmup > 0 {
+		load(ctx, t.newCaller, plan{concurrency: conc, duration: warmup, limit: warmup + grace, callTimeout: cfg.callTimeout}, nil)
 	}
 	p := plan{concurrency: conc, duration: cfg.duration, calls: cfg.calls, limit: cfg.limit, callTimeout: cfg.callTimeout}
 	m := new(meter)
