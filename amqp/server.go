@@ -341,7 +341,10 @@ func (s *Server) serve(ss *serverSession) error {
 	case <-s.stopCtx.Done():
 		// Stop consuming; the deliveries already received are handed to
 		// the workers, which run, answer and ack them before the channel
-		// closes.
+		// closes. Close (or Shutdown's ctx ending) closes the connection,
+		// which also ends a Cancel a blocked broker does not answer.
+		stopClose := context.AfterFunc(s.callCtx, ss.close)
+		defer stopClose()
 		if err := ss.ch.Cancel(ss.tag, false); err != nil {
 			s.log.Debug("amqp: cancel consumer", "err", err)
 		}
