@@ -499,3 +499,29 @@ func TestCancelReachesServer(t *testing.T) {
 		t.Fatal("the server's call was not cancelled")
 	}
 }
+
+// TestServerRestart: a call made while the only server is down waits in
+// the queue and is answered by the server that comes back.
+func TestServerRestart(t *testing.T) {
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	u := withParams(t, broker, "queue", q)
+	srv := startServer(t, u)
+	c := dialClient(t, u)
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 5*time.Second), "fib", []any{7}, &n))
+	require.NoError(t, srv.Shutdown(ctxT(t, 5*time.Second)))
+
+	done := make(chan error, 1)
+	go func() {
+		var m int
+		err := c.Call(ctxT(t, 10*time.Second), "fib", []any{8}, &m)
+		if err == nil && m != 21 {
+			err = fmt.Errorf("fib(8) = %d", m)
+		}
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	startServer(t, u)
+	assert.NoError(t, <-done)
+}
