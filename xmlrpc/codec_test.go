@@ -165,6 +165,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"late decl", "<methodCall><?xml version='1.0'?></methodCall>", "XML declaration"},
 		{"cdata end in text", value("<value>a]]>b</value>"), `"]]>" is not allowed`},
 		{"two colons", value("<value><a:b:i8>1</a:b:i8></value>"), "qualified name"},
+		{"double dash comment", "<!-- a -- b -->" + value("<value/>"), `"--" is not allowed`},
+		{"control in comment", "<!-- \x01 -->" + value("<value/>"), "control character"},
+		{"control in attribute", "<methodCall a='\x06'/>", "control character"},
+		{"bad version", "<?xml version='0'?>" + value("<value/>"), "version 1.0"},
+		{"pi without target", "<??>" + value("<value/>"), "processing instruction"},
 		{"latin1", "<?xml version='1.0' encoding='iso-8859-1'?>" + value("<value/>"), "unsupported encoding"},
 	}
 	for _, tt := range tests {

@@ -95,16 +95,10 @@ func (d *decoder) prolog() error {
 		}
 		d.pos += end + 2
 		decl := d.buf[start:d.pos]
-		if i := bytes.Index(decl, []byte("encoding")); i >= 0 {
-			enc := decl[i+len("encoding"):]
-			enc = bytes.TrimLeft(enc, " \t\r\n=")
-			if len(enc) > 0 && (enc[0] == '"' || enc[0] == '\'') {
-				q := enc[0]
-				enc = enc[1:]
-				if j := bytes.IndexByte(enc, q); j >= 0 {
-					enc = enc[:j]
-				}
-			}
+		if v, i := declAttr(decl, "version"); i < 0 || string(v) != "1.0" {
+			return d.errorf(start, "XML declaration without version 1.0")
+		}
+		if enc, i := declAttr(decl, "encoding"); i >= 0 {
 			if !bytes.EqualFold(enc, []byte("utf-8")) && !bytes.EqualFold(enc, []byte("us-ascii")) &&
 				!bytes.EqualFold(enc, []byte("utf8")) && !bytes.EqualFold(enc, []byte("ascii")) {
 				return d.errorf(start+i, "unsupported encoding %q (only UTF-8 is accepted)", enc)
@@ -112,6 +106,30 @@ func (d *decoder) prolog() error {
 		}
 	}
 	return d.skipMisc()
+}
+
+// declAttr returns the value of the pseudo-attribute name in an XML
+// declaration and its offset in decl, or -1 when it is absent.
+func declAttr(decl []byte, name string) ([]byte, int) {
+	i := bytes.Index(decl, []byte(name))
+	if i < 0 {
+		return nil, -1
+	}
+	v := bytes.TrimLeft(decl[i+len(name):], " \t\r\n")
+	if len(v) == 0 || v[0] != '=' {
+		return nil, i
+	}
+	v = bytes.TrimLeft(v[1:], " \t\r\n")
+	if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
+		return nil, i
+	}
+	q := v[0]
+	v = v[1:]
+	j := bytes.IndexByte(v, q)
+	if j < 0 {
+		return nil, i
+	}
+	return v[:j], i
 }
 
 // epilog checks that nothing but comments and white space follow the root
@@ -158,11 +176,37 @@ func (d *decoder) skipMisc() error {
 }
 
 func (d *decoder) skipComment() error {
-	end := bytes.Index(d.buf[d.pos+4:], []byte("-->"))
+	body := d.buf[d.pos+4:]
+	end := bytes.Index(body, []byte("--"))
 	if end < 0 {
 		return d.truncated()
 	}
+	if end+2 >= len(body) {
+		return d.truncated()
+	}
+	if body[end+2] != '>' {
+		return d.errorf(d.pos+4+end, `"--" is not allowed in comments`)
+	}
+	if err := d.checkChars(d.pos+4, d.pos+4+end); err != nil {
+		return err
+	}
 	d.pos += 4 + end + 3
+	return nil
+}
+
+// checkChars refuses characters XML does not allow (control characters
+// other than tab, CR and LF, U+FFFE, U+FFFF) in d.buf[from:to], which
+// is valid UTF-8.
+func (d *decoder) checkChars(from, to int) error {
+	for i := from; i < to; i++ {
+		c := d.buf[i]
+		switch {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			return d.errorf(i, "control character %#02x is not allowed in XML", c)
+		case c == 0xef && i+2 < to && d.buf[i+1] == 0xbf && (d.buf[i+2] == 0xbe || d.buf[i+2] == 0xbf):
+			return d.errorf(i, "character U+FFF%X is not allowed in XML", d.buf[i+2]&0xf)
+		}
+	}
 	return nil
 }
 
@@ -181,6 +225,9 @@ func (d *decoder) skipPI() error {
 	}
 	if bytes.EqualFold(target, []byte("xml")) {
 		return d.errorf(start, "XML declaration not at the start of the body")
+	}
+	if err := d.checkChars(start+2, start+2+end); err != nil {
+		return err
 	}
 	d.pos += 2 + end + 2
 	return nil
@@ -367,6 +414,9 @@ func (d *decoder) skipAttr() error {
 			}
 		}
 	}
+	if err := d.checkChars(valStart, valEnd); err != nil {
+		return err
+	}
 	d.pos = valEnd + 1
 	return nil
 }
@@ -445,10 +495,8 @@ func (d *decoder) text() ([]byte, error) {
 					return nil, d.truncated()
 				}
 				data := d.buf[d.pos+9 : d.pos+9+end]
-				for i := 0; i < len(data); i++ {
-					if data[i] < 0x20 && data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
-						return nil, d.errorf(d.pos+9+i, "control character %#02x is not allowed in XML", data[i])
-					}
+				if err := d.checkChars(d.pos+9, d.pos+9+end); err != nil {
+					return nil, err
 				}
 				out = appendNormalizedNewlines(out, data)
 				d.pos += 9 + end + 3
