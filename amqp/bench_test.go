@@ -178,3 +178,31 @@ func BenchmarkRawAMQPEcho(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCodec is the codec share of a round trip: encode a fun_add(2, 3)
+// call, decode it, encode the reply, decode it.
+func BenchmarkCodec(b *testing.B) {
+	for _, c := range []codec{xmlCodec, jsonCodec, textCodec} {
+		b.Run(c.Name(), func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			for b.Loop() {
+				var err error
+				buf, err = c.AppendCall(buf[:0], "fun_add", []any{2, 3})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err = c.DecodeCall(buf); err != nil {
+					b.Fatal(err)
+				}
+				buf, err = c.AppendReply(buf[:0], int64(5))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err = c.DecodeReply(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

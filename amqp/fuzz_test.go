@@ -1,6 +1,11 @@
 package amqp
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +92,69 @@ func FuzzTextDecodeReply(f *testing.F) {
 		_, _ = decodeTextResult(body, typ)
 		_, _ = TextCodec{}.DecodeReply(body)
 	})
+}
+
+// FuzzJSONDifferential checks the hand-written decoder against
+// encoding/json on bodies without tags: both accept or both reject, and
+// agree on the values.
+func FuzzJSONDifferential(f *testing.F) {
+	for _, s := range []string{`{"result":[1,-2.5e3,"\u00e9\ud83d\ude00",true,null,{"a":{}}]}`, `{"a":1,"a":2}`, `{"s":"\ud800x"}`, "{\"s\":\"\xff\"}", `{"n":-0,"m":1E400}`, `{"x":01}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if bytes.IndexByte(body, '$') >= 0 {
+			return // tags are ours; the round-trip targets cover them
+		}
+		got, err := decodeJSONObject(body)
+		want, refErr := referenceJSONObject(body)
+		if err != nil && strings.Contains(err.Error(), "nested deeper") {
+			return // our depth bound is tighter than encoding/json's
+		}
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("%q: ours %v, encoding/json %v", body, err, refErr)
+		}
+		if err == nil {
+			assert.Equal(t, want, got, "%q", body)
+		}
+	})
+}
+
+// referenceJSONObject decodes with encoding/json, numbers as ours are.
+func referenceJSONObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("null")
+	}
+	if _, err := dec.Token(); err == nil || err.Error() != "EOF" {
+		return nil, errors.New("trailing data")
+	}
+	return referenceValue(m).(map[string]any), nil
+}
+
+func referenceValue(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		s := string(x)
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n
+			}
+		}
+		f, _ := strconv.ParseFloat(s, 64)
+		return f
+	case []any:
+		for i, e := range x {
+			x[i] = referenceValue(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = referenceValue(e)
+		}
+	}
+	return v
 }

@@ -3,15 +3,13 @@ package amqp
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rpcwire/rpcwire/registry"
@@ -27,7 +25,7 @@ const JSONMaxDepth = 100
 const (
 	tagBase64   = "$base64"   // {"$base64": "AAEC"}: []byte, standard base64
 	tagDateTime = "$datetime" // {"$datetime": "2026-11-25T13:55:16Z"}: time.Time, RFC 3339
-	tagMap      = "$map"      // {"$map": {...}}: a struct whose only member name starts with '$'
+	tagMap      = "$map"      // {"$map": {...}}: a struct whose first member name is a tag
 )
 
 // JSONCodec is a small JSON envelope codec:
@@ -39,10 +37,12 @@ const (
 // Integers decode to int64 (to float64 when they do not fit), numbers with
 // a fraction or exponent to float64; an encoded float64 always carries a
 // fraction or exponent, so the two never mix up. []byte travels as
-// {"$base64": "..."} and time.Time as {"$datetime": "RFC 3339"}; a struct
-// whose only member name starts with '$' is wrapped as {"$map": {...}}, so
-// every wire value round-trips. NaN and infinities cannot be encoded.
-// Unknown envelope members (such as a JSON-RPC "id") are ignored.
+// {"$base64": "..."} and time.Time as {"$datetime": "RFC 3339"}: an object
+// whose first member is one of these tags stands for that value and has no
+// other member. A struct whose first member (in sorted order) is named like
+// a tag is wrapped as {"$map": {...}}, so every wire value round-trips.
+// NaN and infinities cannot be encoded. Member names match exactly; unknown
+// envelope members (such as a JSON-RPC "id") are ignored.
 type JSONCodec struct{}
 
 var _ transport.Codec = JSONCodec{}
@@ -99,22 +99,16 @@ func (JSONCodec) DecodeCall(body []byte) (string, []any, error) {
 	if !ok {
 		return "", nil, jsonParseError(`a call needs "method" as a string`)
 	}
-	var args []any
 	switch p := env["params"].(type) {
 	case nil:
+		return m, nil, nil
 	case []any:
 		if len(p) == 0 {
-			break // no arguments: nil, as when "params" is missing
+			return m, nil, nil // no arguments: nil, as when "params" is missing
 		}
-		v, err := fromJSON(p, 1)
-		if err != nil {
-			return "", nil, err
-		}
-		args = v.([]any)
-	default:
-		return "", nil, jsonParseError(`"params" must be an array`)
+		return m, p, nil
 	}
-	return m, args, nil
+	return "", nil, jsonParseError(`"params" must be an array`)
 }
 
 // DecodeReply decodes a reply envelope: the result, a *transport.RemoteError
@@ -129,13 +123,9 @@ func (JSONCodec) DecodeReply(body []byte) (any, error) {
 		if !ok {
 			return nil, jsonParseError(`"error" must be an object`)
 		}
-		n, ok := f["code"].(json.Number)
-		if !ok {
-			return nil, jsonParseError(`"error" needs an integer "code"`)
-		}
-		code, err := strconv.ParseInt(string(n), 10, 32)
-		if err != nil {
-			return nil, jsonParseError(`"error" code is not a 32-bit integer`)
+		code, ok := f["code"].(int64)
+		if !ok || code < math.MinInt32 || code > math.MaxInt32 {
+			return nil, jsonParseError(`"error" needs a 32-bit integer "code"`)
 		}
 		msg, _ := f["message"].(string)
 		return nil, &transport.RemoteError{Code: int(code), Message: msg}
@@ -144,119 +134,391 @@ func (JSONCodec) DecodeReply(body []byte) (any, error) {
 	if !ok {
 		return nil, jsonParseError(`a reply needs "result" or "error"`)
 	}
-	return fromJSON(r, 1)
+	return r, nil
 }
 
 func jsonParseError(msg string) error {
 	return fmt.Errorf("%w: json: %s", transport.ErrParse, msg)
 }
 
-// decodeJSONObject decodes body as one JSON object, numbers kept as
-// json.Number. Trailing data is an error.
+// decodeJSONObject decodes body as one JSON object whose members are wire
+// values. Trailing data is an error.
 func decodeJSONObject(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var env map[string]any
-	if err := dec.Decode(&env); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, jsonParseError("the body must be a JSON object")
-		}
-		return nil, fmt.Errorf("%w: json: %v", transport.ErrParse, err)
-	}
-	if env == nil {
+	d := jsonDecoder{buf: body}
+	d.skipSpace()
+	if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
 		return nil, jsonParseError("the body must be a JSON object")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, jsonParseError("data after the JSON object")
+	env, err := d.object(0, false)
+	if err != nil {
+		return nil, err
 	}
-	return env, nil
+	d.skipSpace()
+	if d.pos != len(d.buf) {
+		return nil, d.errorf("data after the JSON object")
+	}
+	return env.(map[string]any), nil
 }
 
-// fromJSON turns a value decoded by encoding/json into a wire value.
-func fromJSON(v any, depth int) (any, error) {
+// jsonDecoder is a small recursive-descent JSON parser that produces wire
+// values directly: integers as int64, other numbers as float64, tagged
+// objects as []byte and time.Time. Nesting is bounded by JSONMaxDepth.
+type jsonDecoder struct {
+	buf []byte
+	pos int
+}
+
+func (d *jsonDecoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("%w: json: at byte %d: %s", transport.ErrParse, d.pos, fmt.Sprintf(format, args...))
+}
+
+func (d *jsonDecoder) skipSpace() {
+	for d.pos < len(d.buf) {
+		switch d.buf[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
+	d.skipSpace()
+	if d.pos >= len(d.buf) {
+		return nil, d.errorf("unexpected end of input")
+	}
+	switch c := d.buf[d.pos]; {
+	case c == '{':
+		return d.object(depth+1, true)
+	case c == '[':
+		return d.array(depth + 1)
+	case c == '"':
+		return d.string()
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	default:
+		return nil, d.errorf("unexpected character %q", c)
+	}
+}
+
+func (d *jsonDecoder) literal(word string) error {
+	if !bytes.HasPrefix(d.buf[d.pos:], []byte(word)) {
+		return d.errorf("invalid literal")
+	}
+	d.pos += len(word)
+	return nil
+}
+
+func (d *jsonDecoder) checkDepth(depth int) error {
 	if depth > JSONMaxDepth {
-		return nil, jsonParseError(fmt.Sprintf("values nested deeper than %d levels", JSONMaxDepth))
+		return d.errorf("values nested deeper than %d levels", JSONMaxDepth)
 	}
-	switch x := v.(type) {
-	case json.Number:
-		s := string(x)
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n, nil
-			}
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return nil, jsonParseError("bad number " + s)
-		}
-		return f, nil
-	case []any:
-		for i, e := range x {
-			w, err := fromJSON(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			x[i] = w
-		}
-		return x, nil
-	case map[string]any:
-		if len(x) == 1 {
-			for k, e := range x {
-				if w, ok, err := fromJSONTagged(k, e, depth); ok {
-					return w, err
-				}
-			}
-		}
-		return fromJSONMap(x, depth)
-	}
-	return v, nil // nil, bool, string
+	return nil
 }
 
-func fromJSONMap(x map[string]any, depth int) (any, error) {
-	for k, e := range x {
-		w, err := fromJSON(e, depth+1)
+func (d *jsonDecoder) array(depth int) (any, error) {
+	if err := d.checkDepth(depth); err != nil {
+		return nil, err
+	}
+	d.pos++ // [
+	out := []any{}
+	d.skipSpace()
+	if d.pos < len(d.buf) && d.buf[d.pos] == ']' {
+		d.pos++
+		return out, nil
+	}
+	for {
+		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		x[k] = w
+		out = append(out, v)
+		d.skipSpace()
+		if d.pos >= len(d.buf) {
+			return nil, d.errorf("unterminated array")
+		}
+		switch d.buf[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return out, nil
+		default:
+			return nil, d.errorf("want , or ] in an array")
+		}
 	}
-	return x, nil
 }
 
-// fromJSONTagged decodes a one-member object whose member is a tag; ok is
-// false when it is an ordinary object.
-func fromJSONTagged(k string, e any, depth int) (any, bool, error) {
-	switch k {
+// object parses an object. With tags, an object whose first member is a
+// tag ($base64, $datetime, $map) stands for the value the tag names and
+// must have that one member.
+func (d *jsonDecoder) object(depth int, tags bool) (any, error) {
+	if err := d.checkDepth(depth); err != nil {
+		return nil, err
+	}
+	d.pos++ // {
+	out := map[string]any{}
+	d.skipSpace()
+	if d.pos < len(d.buf) && d.buf[d.pos] == '}' {
+		d.pos++
+		return out, nil
+	}
+	tag := ""
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.buf) || d.buf[d.pos] != '"' {
+			return nil, d.errorf("want a member name")
+		}
+		k, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.buf) || d.buf[d.pos] != ':' {
+			return nil, d.errorf("want : after a member name")
+		}
+		d.pos++
+		if tags && len(out) == 0 && isTag(k) {
+			tag = k
+		}
+		var v any
+		if tag == tagMap {
+			// {"$map": {...}}: the inner object is a plain struct.
+			d.skipSpace()
+			if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
+				return nil, d.errorf("%s must be an object", tagMap)
+			}
+			v, err = d.object(depth+1, false)
+		} else {
+			v, err = d.value(depth)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+		d.skipSpace()
+		if d.pos >= len(d.buf) {
+			return nil, d.errorf("unterminated object")
+		}
+		if d.buf[d.pos] == '}' {
+			d.pos++
+			break
+		}
+		if d.buf[d.pos] != ',' {
+			return nil, d.errorf("want , or } in an object")
+		}
+		if tag != "" {
+			return nil, d.errorf("a %s object must have only that member", tag)
+		}
+		d.pos++
+	}
+	if tag == "" {
+		return out, nil
+	}
+	return d.untag(tag, out[tag])
+}
+
+func isTag(k string) bool { return k == tagBase64 || k == tagDateTime || k == tagMap }
+
+// untag decodes the value a tag stands for.
+func (d *jsonDecoder) untag(tag string, v any) (any, error) {
+	switch tag {
 	case tagBase64:
-		s, ok := e.(string)
+		s, ok := v.(string)
 		if !ok {
-			return nil, true, jsonParseError(tagBase64 + " must be a string")
+			return nil, d.errorf("%s must be a string", tagBase64)
 		}
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return nil, true, jsonParseError(tagBase64 + ": " + err.Error())
+			return nil, d.errorf("%s: %v", tagBase64, err)
 		}
-		return b, true, nil
+		return b, nil
 	case tagDateTime:
-		s, ok := e.(string)
+		s, ok := v.(string)
 		if !ok {
-			return nil, true, jsonParseError(tagDateTime + " must be a string")
+			return nil, d.errorf("%s must be a string", tagDateTime)
 		}
 		t, err := registry.ParseTime(s)
 		if err != nil {
-			return nil, true, jsonParseError(tagDateTime + ": " + err.Error())
+			return nil, d.errorf("%s: %v", tagDateTime, err)
 		}
-		return t, true, nil
-	case tagMap:
-		m, ok := e.(map[string]any)
-		if !ok {
-			return nil, true, jsonParseError(tagMap + " must be an object")
-		}
-		w, err := fromJSONMap(m, depth+1)
-		return w, true, err
+		return t, nil
 	}
-	return nil, false, nil
+	return v, nil // tagMap: the plain struct inside
+}
+
+// number parses a JSON number: an integer as int64 when it fits, anything
+// else as float64 (±Inf when out of range).
+func (d *jsonDecoder) number() (any, error) {
+	start := d.pos
+	if d.buf[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.buf) && d.buf[d.pos] >= '0' && d.buf[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	intStart := d.pos
+	if n := digits(); n == 0 || (n > 1 && d.buf[intStart] == '0') {
+		return nil, d.errorf("invalid number")
+	}
+	isInt := true
+	if d.pos < len(d.buf) && d.buf[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, d.errorf("invalid number")
+		}
+		isInt = false
+	}
+	if d.pos < len(d.buf) && (d.buf[d.pos] == 'e' || d.buf[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.buf) && (d.buf[d.pos] == '+' || d.buf[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, d.errorf("invalid number")
+		}
+		isInt = false
+	}
+	s := string(d.buf[start:d.pos])
+	if isInt {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil, d.errorf("invalid number %s", s)
+	}
+	return f, nil
+}
+
+// string parses a JSON string. Invalid UTF-8 and lone surrogates become
+// U+FFFD, as encoding/json does.
+func (d *jsonDecoder) string() (string, error) {
+	d.pos++ // "
+	start := d.pos
+	// Fast path: no escapes, valid UTF-8.
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		if c == '"' {
+			s := d.buf[start:d.pos]
+			d.pos++
+			return string(s), nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		d.pos++
+	}
+	out := append([]byte(nil), d.buf[start:d.pos]...)
+	for d.pos < len(d.buf) {
+		c := d.buf[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(out), nil
+		case c < 0x20:
+			return "", d.errorf("control character in a string")
+		case c == '\\':
+			if d.pos+1 >= len(d.buf) {
+				return "", d.errorf("unterminated string")
+			}
+			e := d.buf[d.pos+1]
+			d.pos += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", d.errorf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					// A high surrogate and a \uDC00-\uDFFF escape after it
+					// are one rune; anything else is U+FFFD.
+					pair := utf8.RuneError
+					if d.pos+6 <= len(d.buf) && d.buf[d.pos] == '\\' && d.buf[d.pos+1] == 'u' {
+						if r2 := hexRune(d.buf[d.pos+2 : d.pos+6]); r2 >= 0 {
+							if x := utf16.DecodeRune(r, r2); x != utf8.RuneError {
+								pair = x
+								d.pos += 6
+							}
+						}
+					}
+					r = pair
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", d.errorf("invalid escape \\%c", e)
+			}
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			d.pos++
+		default:
+			r, size := utf8.DecodeRune(d.buf[d.pos:])
+			if r == utf8.RuneError && size == 1 {
+				out = utf8.AppendRune(out, utf8.RuneError)
+			} else {
+				out = append(out, d.buf[d.pos:d.pos+size]...)
+			}
+			d.pos += size
+		}
+	}
+	return "", d.errorf("unterminated string")
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (d *jsonDecoder) hex4() (rune, bool) {
+	if d.pos+4 > len(d.buf) {
+		return 0, false
+	}
+	r := hexRune(d.buf[d.pos : d.pos+4])
+	if r < 0 {
+		return 0, false
+	}
+	d.pos += 4
+	return r, true
+}
+
+// hexRune decodes four hex digits, or returns -1.
+func hexRune(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // appendJSONValue appends v as JSON. Wire values are written directly;
@@ -318,7 +580,8 @@ func appendJSONMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	wrap := len(keys) == 1 && strings.HasPrefix(keys[0], "$")
+	// A struct whose first member would read as a tag is wrapped.
+	wrap := len(keys) > 0 && isTag(keys[0])
 	if wrap {
 		dst = append(dst, `{"`+tagMap+`":`...)
 	}
