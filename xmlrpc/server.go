@@ -22,10 +22,10 @@ import (
 	"github.com/rpcwire/rpcwire/transport"
 )
 
-// Limits of the http.Server that Listen starts. A call that runs longer
-// than the write timeout loses its reply; give the server a
-// transport.WithTimeout to bound calls explicitly (the write timeout then
-// grows to fit it).
+// Limits of the http.Server that Listen starts; ListenConfig changes them.
+// A call that runs longer than the write timeout loses its reply; give the
+// server a transport.WithTimeout to bound calls explicitly (the write
+// timeout then grows to fit it).
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = time.Minute
@@ -288,7 +288,45 @@ func (p paths) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // require every request to carry them as HTTP basic authentication.
 //
 // ctx bounds only the start; stop the server with Shutdown or Close.
+// Listen uses the default limits; ListenConfig.Listen sets others.
 func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+	var lc ListenConfig
+	return lc.Listen(ctx, u, d, opts...)
+}
+
+// ListenConfig holds the limits of the HTTP server that Listen starts,
+// which protect it from slow and idle clients. A zero field means its
+// default; the zero ListenConfig is what Listen uses.
+type ListenConfig struct {
+	// ReadHeaderTimeout bounds reading a request's headers (default
+	// 10s): a client that trickles its headers is cut off after it.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, headers and body
+	// (default 1m): a client that trickles its body is cut off after it.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the
+	// end of its reply (default 5m, or the server's
+	// transport.WithTimeout plus 30s when that is longer).
+	WriteTimeout time.Duration
+	// IdleTimeout bounds how long a keep-alive connection waits for its
+	// next request (default 2m).
+	IdleTimeout time.Duration
+	// MaxConns caps the connections open at once (default 256 or 4 per
+	// transport.WithMaxInFlight slot, whichever is more). Further clients
+	// wait in the kernel's accept backlog until a connection closes.
+	MaxConns int
+}
+
+// or returns d, or def when d is not positive.
+func or[T time.Duration | int](d, def T) T {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Listen is the package's Listen with cfg's limits.
+func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
 	if d == nil {
 		return nil, fmt.Errorf("xmlrpc: listen %s: nil dispatcher", u.Redacted())
 	}
@@ -335,6 +373,7 @@ func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...tra
 	if o.Timeout > 0 {
 		wt = max(wt, o.Timeout+30*time.Second)
 	}
+	wt = or(cfg.WriteTimeout, wt)
 	s := &server{
 		addr:   addr,
 		h:      h,
@@ -343,17 +382,17 @@ func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...tra
 		hs: &http.Server{
 			Handler:           root,
 			TLSConfig:         tlsConf,
-			ReadHeaderTimeout: readHeaderTimeout,
-			ReadTimeout:       readTimeout,
+			ReadHeaderTimeout: or(cfg.ReadHeaderTimeout, readHeaderTimeout),
+			ReadTimeout:       or(cfg.ReadTimeout, readTimeout),
 			WriteTimeout:      wt,
-			IdleTimeout:       idleTimeout,
+			IdleTimeout:       or(cfg.IdleTimeout, idleTimeout),
 			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 			BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		},
 	}
 	s.hs.ConnState = s.connState
-	ln = newLimitListener(ln, max(minConns, connsPerCall*o.MaxInFlight))
+	ln = newLimitListener(ln, or(cfg.MaxConns, max(minConns, connsPerCall*o.MaxInFlight)))
 	go s.serve(ln, tlsConf != nil)
 	o.Logger.Info("xmlrpc: listening", "addr", addr)
 	return s, nil
