@@ -274,9 +274,12 @@ th{white-space:nowrap}
 </style></head><body>
 `)
 	writeSVG(w, rows, title)
-	fmt.Fprint(w, "<table>\n<tr><th>transport</th><th>in flight</th><th>calls</th><th>errors</th><th>calls/s</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>bytes/call</th><th>allocs/call</th><th>vs floor</th></tr>\n")
+	fmt.Fprint(w, "<table>\n<tr><th>transport</th><th>in flight</th><th>calls</th><th>errors</th><th>calls/s</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>bytes/call</th><th>allocs/call</th><th>cpu/call</th><th>vs floor</th></tr>\n")
 	for _, r := range rows {
-		bytes, vs := "-", "-"
+		bytes, vs, cpu := "-", "-", "-"
+		if r.CPUusPerCall != nil {
+			cpu = fmtUs(*r.CPUusPerCall)
+		}
 		if r.BytesPerCall != nil {
 			bytes = strconv.FormatFloat(*r.BytesPerCall, 'f', 0, 64)
 		}
@@ -289,9 +292,9 @@ th{white-space:nowrap}
 		if r.Floor {
 			class = ` class="floor"`
 		}
-		fmt.Fprintf(w, "<tr%s><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td></tr>\n",
+		fmt.Fprintf(w, "<tr%s><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td><td>%s</td></tr>\n",
 			class, esc(r.Transport), r.Concurrency, group(r.Calls), group(r.Errors), group(uint64(r.CallsPerSec)),
-			fmtUs(r.P50us), fmtUs(r.P90us), fmtUs(r.P99us), fmtUs(r.MaxUs), bytes, r.AllocsPerCall, vs)
+			fmtUs(r.P50us), fmtUs(r.P90us), fmtUs(r.P99us), fmtUs(r.MaxUs), bytes, r.AllocsPerCall, cpu, vs)
 	}
 	fmt.Fprint(w, "</table>\n<p>")
 	var legendText bytes.Buffer

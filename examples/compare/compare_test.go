@@ -81,7 +81,7 @@ func tableRows(out string) map[string][]string {
 	rows := map[string][]string{}
 	for line := range strings.Lines(out) {
 		f := strings.Fields(line)
-		if len(f) == 12 && f[1] != "flight" {
+		if len(f) == 13 && f[1] != "flight" {
 			rows[f[0]+"/"+f[1]] = f
 		}
 	}
@@ -113,7 +113,7 @@ func TestTable(t *testing.T) {
 	// The table is aligned: every header and data line has the same width.
 	var widths []int
 	for line := range strings.Lines(out) {
-		if strings.HasPrefix(line, "transport ") || len(strings.Fields(line)) == 12 {
+		if strings.HasPrefix(line, "transport ") || len(strings.Fields(line)) == 13 {
 			widths = append(widths, len([]rune(strings.TrimRight(line, "\n"))))
 		}
 	}

@@ -39,6 +39,9 @@ type stats struct {
 	goroutines int    // goroutines at the end, after the workers stopped
 
 	rates []float64 // successful calls per second of each run added together
+
+	cpu    time.Duration // CPU time of this process during the run
+	cpuSet bool          // whether cpu was measured
 }
 
 // worker is one goroutine's share of a run. Only done is read by others
@@ -100,6 +103,7 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
+	cpu0, cpuOK := processCPU()
 	start := time.Now()
 	m.mu.Lock()
 	m.workers, m.start = workers, start
@@ -144,10 +148,12 @@ func load(ctx context.Context, newCaller func() caller, p plan, m *meter) stats 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1, cpuOK1 := processCPU()
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
 
-	st := stats{elapsed: elapsed, mallocs: ms1.Mallocs - ms0.Mallocs, allocMem: ms1.TotalAlloc - ms0.TotalAlloc}
+	st := stats{elapsed: elapsed, mallocs: ms1.Mallocs - ms0.Mallocs, allocMem: ms1.TotalAlloc - ms0.TotalAlloc,
+		cpu: cpu1 - cpu0, cpuSet: cpuOK && cpuOK1}
 	runtime.GC()
 	runtime.ReadMemStats(&ms1)
 	st.heapLive, st.goroutines = ms1.HeapAlloc, runtime.NumGoroutine()
@@ -174,6 +180,8 @@ func (s *stats) add(o *stats) {
 	}
 	s.mallocs += o.mallocs
 	s.allocMem += o.allocMem
+	s.cpu += o.cpu
+	s.cpuSet = o.cpuSet
 	s.heapLive, s.goroutines = o.heapLive, o.goroutines
 }
 

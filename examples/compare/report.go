@@ -30,6 +30,7 @@ type row struct {
 	MeanUs          float64   `json:"mean_us"`
 	BytesPerCall    *float64  `json:"bytes_per_call"` // null: no wire (mem)
 	AllocsPerCall   float64   `json:"allocs_per_call"`
+	CPUusPerCall    *float64  `json:"cpu_us_per_call"` // null where not measured
 	AllocBytesPer   float64   `json:"alloc_bytes_per_call"`
 	HeapLiveBytes   uint64    `json:"heap_live_bytes"` // after the run and a GC
 	Goroutines      int       `json:"goroutines"`      // after the run's workers stopped
@@ -78,6 +79,10 @@ func newRow(t *target, conc int, method string, st *stats) row {
 	if st.firstErr != nil {
 		r.FirstError = st.firstErr.Error()
 	}
+	if st.cpuSet && st.calls > 0 {
+		v := math.Round(float64(st.cpu)/float64(time.Microsecond)/float64(st.calls)*10) / 10
+		r.CPUusPerCall = &v
+	}
 	return r
 }
 
@@ -105,7 +110,7 @@ var columns = []struct {
 }{
 	{"in flight", 9}, {"calls", 9}, {"errors", 6}, {"calls/s", 9},
 	{"p50", 8}, {"p90", 8}, {"p99", 8}, {"max", 8},
-	{"bytes/call", 10}, {"allocs/call", 11}, {"vs floor", 8},
+	{"bytes/call", 10}, {"allocs/call", 11}, {"cpu/call", 8}, {"vs floor", 8},
 }
 
 func (t *table) print(r row) {
@@ -124,6 +129,10 @@ func (t *table) print(r row) {
 	if r.BytesPerCall != nil {
 		bytes = strconv.FormatFloat(*r.BytesPerCall, 'f', 0, 64)
 	}
+	cpu := "-"
+	if r.CPUusPerCall != nil {
+		cpu = fmtUs(*r.CPUusPerCall)
+	}
 	vs := "-"
 	switch {
 	case r.Floor:
@@ -134,7 +143,7 @@ func (t *table) print(r row) {
 	cells := []string{
 		strconv.Itoa(r.Concurrency), group(r.Calls), group(r.Errors), group(uint64(r.CallsPerSec)),
 		fmtUs(r.P50us), fmtUs(r.P90us), fmtUs(r.P99us), fmtUs(r.MaxUs),
-		bytes, strconv.FormatFloat(r.AllocsPerCall, 'f', 1, 64), vs,
+		bytes, strconv.FormatFloat(r.AllocsPerCall, 'f', 1, 64), cpu, vs,
 	}
 	fmt.Fprintf(t.w, "%-*s", t.nameWidth, r.Transport)
 	for i, c := range columns {
@@ -150,7 +159,8 @@ func legend(w io.Writer, baseline, repeated bool) {
 		"p50..max: latency of successful calls as the caller sees it; percentiles from a log-linear histogram (within 1.6%), max exact.",
 		"bytes/call: request + reply body bytes as the transport's codec encodes them (XML-RPC for http and amqp?codec=xml);",
 		"  HTTP headers, AMQP frames and properties, TCP/IP and TLS are not counted. mem passes values in memory: no wire, no bytes.",
-		"allocs/call: heap allocations in this process per call, client and server together when both are in it.",
+		"allocs/call, cpu/call: heap allocations and CPU time (user + system) of this process per call, client and server",
+		"  together when both are in it (not the broker's). Less disturbed by other load on the machine than calls/s.",
 	}
 	if repeated {
 		lines[0] = strings.TrimSuffix(lines[0], ".") + ";"
