@@ -558,3 +558,33 @@ func TestValuesOutliveBuffers(t *testing.T) {
 		assert.Equal(t, []byte(want), kept[2*i+1], "argument %d", i)
 	}
 }
+
+func TestCloseDuringShutdown(t *testing.T) {
+	ts := newTestServer(t)
+	srv := ts.listen(t, "http://127.0.0.1:0/")
+	c := dial(t, srv.Addr())
+	call := make(chan error, 1)
+	go func() { call <- c.Call(ctxT(t), "block", nil, nil) }()
+	ts.waitStarted(t)
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(ctxT(t)) }()
+	select {
+	case err := <-shutdown:
+		t.Fatalf("Shutdown returned with a call in flight: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	require.NoError(t, srv.Close(), "Close cuts off what Shutdown waits for")
+	select {
+	case err := <-shutdown:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return after Close")
+	}
+	select {
+	case err := <-call:
+		assert.Error(t, err, "the call was cut off")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call never ended")
+	}
+	assert.NoError(t, srv.Shutdown(ctxT(t)), "Shutdown after Close")
+}

@@ -375,10 +375,11 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 	}
 	wt = or(cfg.WriteTimeout, wt)
 	s := &server{
-		addr:   addr,
-		h:      h,
-		cancel: cancel,
-		done:   make(chan struct{}),
+		addr:     addr,
+		h:        h,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		finished: make(chan struct{}),
 		hs: &http.Server{
 			Handler:           root,
 			TLSConfig:         tlsConf,
@@ -405,6 +406,10 @@ type server struct {
 	h      *handler
 	cancel context.CancelFunc // cancels every request's context
 	done   chan struct{}      // closed when serve returns
+	// finished is closed when the server has stopped: serve returned,
+	// no call holds a slot and every connection is closed. Only the
+	// first of Shutdown and Close waits for that and closes it.
+	finished chan struct{}
 
 	// conns counts the connections net/http serves, each on a goroutine
 	// of its own; stopping waits for them. Add happens on the serve
@@ -425,12 +430,14 @@ func (s *server) connState(_ net.Conn, state http.ConnState) {
 }
 
 // wait waits for the serve goroutine and every connection's goroutine to
-// end. A connection that was closed after a refused body lingers for up to
-// half a second (net/http's reset avoidance) so its client reads the reply.
+// end, then closes finished; only the first of Shutdown and Close calls it.
+// A connection that was closed after a refused body lingers for up to half
+// a second (net/http's reset avoidance) so its client reads the reply.
 func (s *server) wait() {
 	<-s.done
 	s.h.drain()
 	s.conns.Wait()
+	close(s.finished)
 }
 
 func (s *server) serve(ln net.Listener, useTLS bool) {
@@ -460,10 +467,16 @@ func (s *server) stop() bool {
 
 // Shutdown implements transport.Server: it stops accepting connections,
 // lets the calls in flight finish and their replies go out, then returns.
-// When ctx ends first, it cuts the remaining calls off as Close does.
+// When ctx ends first, it cuts the remaining calls off as Close does. If
+// the server is already stopping, Shutdown waits for that (or ctx).
 func (s *server) Shutdown(ctx context.Context) error {
 	if !s.stop() {
-		return nil
+		select {
+		case <-s.finished:
+			return nil
+		case <-ctx.Done():
+			return transport.ContextError(ctx, "xmlrpc: shutdown "+s.addr)
+		}
 	}
 	err := s.hs.Shutdown(ctx)
 	if err != nil {
@@ -481,13 +494,16 @@ func (s *server) Shutdown(ctx context.Context) error {
 }
 
 // Close implements transport.Server: it closes every connection, cancels
-// the calls in flight and waits for their methods to return.
+// the calls in flight and waits for their methods to return. During a
+// Shutdown it cuts off the calls that Shutdown is waiting for.
 func (s *server) Close() error {
-	if !s.stop() {
-		return nil
-	}
+	first := s.stop()
 	err := s.hs.Close()
 	s.cancel()
+	if !first {
+		<-s.finished
+		return nil
+	}
 	s.wait()
 	if err != nil {
 		return fmt.Errorf("xmlrpc: close %s: %w", s.addr, err)
