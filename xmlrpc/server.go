@@ -72,6 +72,9 @@ type handler struct {
 // specification says. At most Options.MaxInFlight calls run at once; calls
 // beyond that get a fault with code transport.CodeBusy at once instead of
 // queuing. Options.Timeout, when set, bounds how long one call may run.
+// Bodies may be gzip-compressed (Content-Encoding: gzip, as Python's
+// xmlrpc.client sends them when asked to); the size limit applies to the
+// inflated body, and other encodings get 415.
 //
 // Each call runs under the request's context, which net/http cancels when
 // the client hangs up. XML-RPC carries no deadline; the Dial client sends
