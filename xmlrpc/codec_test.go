@@ -170,6 +170,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"control in attribute", "<methodCall a='\x06'/>", "control character"},
 		{"bad version", "<?xml version='0'?>" + value("<value/>"), "version 1.0"},
 		{"pi without target", "<??>" + value("<value/>"), "processing instruction"},
+		{"reference in attribute", `<methodCall a="&amp"/>`, "unterminated reference in attribute"},
 		{"latin1", "<?xml version='1.0' encoding='iso-8859-1'?>" + value("<value/>"), "unsupported encoding"},
 	}
 	for _, tt := range tests {

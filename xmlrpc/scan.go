@@ -2,6 +2,7 @@ package xmlrpc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -410,6 +411,11 @@ func (d *decoder) skipAttr() error {
 			// Check the reference within the value's bounds.
 			sub := decoder{buf: d.buf[:valEnd], pos: i}
 			if _, err := sub.reference(d.scratch[:0]); err != nil {
+				var se *SyntaxError
+				if errors.As(err, &se) && se.Offset == valEnd {
+					// Not a truncated body: the reference ends with the value.
+					return d.errorf(i, "unterminated reference in attribute value")
+				}
 				return err
 			}
 		}
