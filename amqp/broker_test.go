@@ -54,8 +54,16 @@ func wantTestVhost() bool {
 	if _, err := exec.LookPath(rabbitmqctlPath()); err != nil {
 		return false
 	}
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:5672", time.Second)
-	if err != nil || os.Getenv("AMQP_URL") != "" {
+	raw := os.Getenv("AMQP_URL")
+	if raw == "" {
+		raw = brokertest.DefaultURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Port() == "" {
+		return false
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
 		return false
 	}
 	conn.Close()
