@@ -206,3 +206,84 @@ func BenchmarkCodec(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVsRaw measures our round trip and the raw echo in alternating
+// slices of the same run, so the machine's drift hits both alike, and
+// reports both rates and their ratio (the target: ≥ 0.9):
+//
+//	go test -run '^$' -bench VsRaw -benchtime 20000x ./amqp
+func BenchmarkVsRaw(b *testing.B) {
+	broker := brokerURL(b)
+	raw := newRawEcho(b, broker, testQueue(b, broker))
+	rawBody := []byte("2 3")
+	for _, codec := range []string{"xml", "json", "text"} {
+		b.Run(codec, func(b *testing.B) {
+			q := testQueue(b, broker)
+			p := strconv.Itoa(benchPrefetch)
+			startServer(b, withParams(b, broker, "queue", q, "workers", p, "prefetch", p))
+			c := dialClient(b, withParams(b, broker, "queue", q, "codec", codec))
+			ours := func() error {
+				var sum int
+				if err := c.Call(context.Background(), "fun_add", []any{2, 3}, &sum); err != nil {
+					return err
+				}
+				if sum != 5 {
+					return fmt.Errorf("fun_add(2, 3) = %d", sum)
+				}
+				return nil
+			}
+			echo := func() error { _, err := raw.call(rawBody); return err }
+			for _, n := range benchConcurrency {
+				b.Run(strconv.Itoa(n), func(b *testing.B) {
+					const slices = 10
+					per := max(b.N/slices, n)
+					var tOurs, tRaw time.Duration
+					for i := range slices {
+						first, second := echo, ours
+						if i%2 == 1 {
+							first, second = ours, echo
+						}
+						d1, err := timeCalls(n, per, first)
+						require.NoError(b, err)
+						d2, err := timeCalls(n, per, second)
+						require.NoError(b, err)
+						if i%2 == 1 {
+							d1, d2 = d2, d1
+						}
+						tRaw += d1
+						tOurs += d2
+					}
+					calls := float64(slices * per)
+					b.ReportMetric(calls/tOurs.Seconds(), "calls/s")
+					b.ReportMetric(calls/tRaw.Seconds(), "raw-calls/s")
+					b.ReportMetric(tRaw.Seconds()/tOurs.Seconds(), "x-raw")
+				})
+			}
+		})
+	}
+}
+
+// timeCalls runs total calls on n goroutines and returns how long they took.
+func timeCalls(n, total int, call func() error) (time.Duration, error) {
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(total) {
+				if err := call(); err != nil {
+					failed.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
