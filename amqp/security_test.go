@@ -105,6 +105,7 @@ func TestAMQPSecurity(t *testing.T) {
 	for i, a := range attempts {
 		err := results[i]
 		require.Error(t, err, a.name)
+		t.Logf("%s: %v", a.name, err)
 		assert.ErrorIs(t, err, a.target, a.name)
 		assert.ErrorContains(t, err, a.text, a.name)
 		errs = append(errs, err)
