@@ -525,3 +525,34 @@ func TestServerRestart(t *testing.T) {
 	startServer(t, u)
 	assert.NoError(t, <-done)
 }
+
+// TestDeadLetter: with ?dead_letter=EX, poison requests still get their
+// fault reply, then go to the dead-letter exchange instead of vanishing.
+func TestDeadLetter(t *testing.T) {
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	dlq := testQueue(t, broker)
+	dlx := "rpc_test_dlx_" + randomHex(4)
+	conn, err := amqp091.Dial(broker)
+	require.NoError(t, err)
+	defer conn.Close()
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	require.NoError(t, ch.ExchangeDeclare(dlx, "fanout", false, true, false, false, nil))
+	_, err = ch.QueueDeclare(dlq, false, false, false, false, nil)
+	require.NoError(t, err)
+	require.NoError(t, ch.QueueBind(dlq, "", dlx, false, nil))
+
+	startServer(t, withParams(t, broker, "queue", q, "dead_letter", dlx))
+	d := rawPublish(t, broker, q, amqp091.Publishing{ContentType: "application/json", Body: []byte(`{"method":`)}, 5*time.Second)
+	require.NotNil(t, d, "the poison request still gets a fault reply")
+	assert.Contains(t, string(d.Body), `"error"`)
+	require.Eventually(t, func() bool {
+		_, ok, err := ch.Get(dlq, true)
+		return err == nil && ok
+	}, 5*time.Second, 50*time.Millisecond, "the poison request is dead-lettered")
+
+	c := dialClient(t, withParams(t, broker, "queue", q))
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 5*time.Second), "fib", []any{7}, &n), "good calls are acked as usual")
+}

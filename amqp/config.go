@@ -36,7 +36,7 @@ const (
 var (
 	ourParams = []string{
 		"queue", "codec", "method", "prefetch", "workers",
-		"durable", "quorum", "exclusive", "auto_delete", "timeout",
+		"durable", "quorum", "exclusive", "auto_delete", "timeout", "dead_letter",
 	}
 	brokerParams = []string{
 		"heartbeat", "connection_timeout", "channel_max", "auth_mechanism",
@@ -57,6 +57,8 @@ type config struct {
 	workers  int
 	prefetch int
 	timeout  time.Duration
+
+	deadLetter string // exchange poison requests are dead-lettered to
 
 	durable    bool
 	quorum     bool
@@ -161,6 +163,7 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 		}
 		c.durable = true
 	}
+	c.deadLetter = q.Get("dead_letter")
 	if q.Has("timeout") {
 		d, err := time.ParseDuration(q.Get("timeout"))
 		if err != nil || d <= 0 {

@@ -28,6 +28,9 @@
 //	exclusive=true   server: declare it exclusive (deleted with the server's
 //	                 connection, so clients get ErrNoServer at once)
 //	auto_delete=true server: delete it when its last consumer goes
+//	dead_letter=EX   server: declare the queue with this dead-letter
+//	                 exchange and reject undecodable requests to it (after
+//	                 their fault reply), keeping them for inspection
 //	timeout=5s       client: bound for calls whose context has no deadline
 //
 // and amqp091-go's own: heartbeat, connection_timeout, channel_max,

@@ -164,9 +164,12 @@ func (s *Server) setup(ss *serverSession) error {
 	if err := s.openChannel(ss); err != nil {
 		return err
 	}
-	var args amqp091.Table
+	args := amqp091.Table{}
 	if s.cfg.quorum {
-		args = amqp091.Table{"x-queue-type": "quorum"}
+		args["x-queue-type"] = "quorum"
+	}
+	if s.cfg.deadLetter != "" {
+		args["x-dead-letter-exchange"] = s.cfg.deadLetter
 	}
 	_, err := ss.ch.QueueDeclare(s.cfg.queue, s.cfg.durable, s.cfg.autoDelete, s.cfg.exclusive, false, args)
 	if isCode(err, amqp091.PreconditionFailed) {
@@ -389,13 +392,15 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		body    []byte
 		headers amqp091.Table
 		fault   *transport.RemoteError
+		poison  bool // undecodable or too large: dead-letter it when asked to
 	)
 	if int64(len(d.Body)) > s.maxSize {
 		fault = &transport.RemoteError{Code: transport.CodeTooLarge,
 			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d", len(d.Body), s.maxSize)}
 		s.log.Warn("amqp: request too large", "bytes", len(d.Body), "correlation_id", d.CorrelationId)
+		poison = true
 	} else if method, args, err := s.decodeCall(c, d); err != nil {
-		fault = transport.ToRemote(err)
+		fault, poison = transport.ToRemote(err), true
 		s.log.Warn("amqp: undecodable request", "codec", c.Name(), "content_type", d.ContentType,
 			"correlation_id", d.CorrelationId, "err", err)
 	} else {
@@ -418,7 +423,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		}
 	}
 	if d.ReplyTo == "" {
-		_ = d.Ack(false)
+		s.settle(d, poison)
 		return
 	}
 	if fault != nil {
@@ -435,6 +440,17 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		// The channel is gone and the ack with it: the broker redelivers
 		// the request.
 		s.log.Debug("amqp: publish reply", "err", err)
+		return
+	}
+	s.settle(d, poison)
+}
+
+// settle acks a handled request. A poison one is rejected without requeue
+// when the queue has a dead-letter exchange (?dead_letter=NAME), so the
+// broker keeps it there for inspection; otherwise it is acked and dropped.
+func (s *Server) settle(d *amqp091.Delivery, poison bool) {
+	if poison && s.cfg.deadLetter != "" {
+		_ = d.Reject(false)
 		return
 	}
 	_ = d.Ack(false)
