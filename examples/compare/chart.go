@@ -265,7 +265,7 @@ func writeHTML(w io.Writer, rows []row, title string) {
 	fmt.Fprint(w, `<style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#111827}
 table{border-collapse:collapse;font-size:13px;margin-top:16px}
-th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e5e7eb}
+th,td{padding:3px 7px;text-align:right;border-bottom:1px solid #e5e7eb;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 tr.floor td{color:#6b7280}
 p{font-size:13px;color:#374151;max-width:960px}
