@@ -202,6 +202,7 @@ func TestBaseline(t *testing.T) {
 		var r row
 		require.NoError(t, json.Unmarshal([]byte(line), &r))
 		seen[r.Transport] = true
+		assert.Len(t, r.RunsPerSec, baselineRepeat, "-baseline interleaves runs by default")
 		switch r.Transport {
 		case "http", "amqp":
 			require.NotNil(t, r.RatioToBaseline, "%s has a ratio", r.Transport)

@@ -47,6 +47,11 @@ const (
 	// grace is how long calls may run past a timed run's end before they
 	// are cancelled and counted as errors.
 	grace = 10 * time.Second
+	// With -baseline, unless -repeat and -duration say otherwise, each
+	// transport and floor is measured in this many interleaved runs of
+	// this length.
+	baselineRepeat   = 5
+	baselineDuration = 500 * time.Millisecond
 )
 
 func main() {
@@ -106,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		argsF = fs.String("args", "", "comma-separated arguments (ints, floats, bools, else strings); default 2,3 for fun_add, 7 for fib")
 	)
 	fs.DurationVar(&cfg.duration, "duration", 1500*time.Millisecond, "how long each measured run lasts")
-	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others; calls/s is the median run's (steadies numbers on a noisy machine)")
+	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each transport this many times, interleaved with the others; calls/s is the median run's (steadies numbers on a noisy machine; default 5 runs of 500ms with -baseline)")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured calls before each run, to open connections and warm caches (at most 50ms before the later runs of -repeat)")
 	fs.DurationVar(&cfg.limit, "max-time", 0, "hard limit of each run; calls still in flight are cancelled (default -duration + 10s, or 2m with -calls)")
 	fs.DurationVar(&cfg.callTimeout, "call-timeout", 0, "give every call a deadline this long (context.WithTimeout per call, sent on the wire by http and amqp); 0: none, only -max-time")
@@ -132,7 +137,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q (flags come first; see -h)", fs.Args())
 	}
-	fs.Visit(func(f *flag.Flag) { cfg.transportsSet = cfg.transportsSet || f.Name == "transports" })
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg.transportsSet = set["transports"]
+	if cfg.baseline && !set["repeat"] {
+		// Ratios to a floor compare two runs made at different moments;
+		// interleaving short runs and taking the median keeps a busy
+		// moment of the machine from deciding them.
+		cfg.repeat = baselineRepeat
+		if !set["duration"] {
+			cfg.duration = baselineDuration
+		}
+	}
 	cfg.urls = urls
 
 	for _, name := range splitList(*trs) {
@@ -180,9 +196,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if cfg.method == "" {
 		return nil, errors.New("-method must not be empty")
 	}
-	argsSet := false
-	fs.Visit(func(f *flag.Flag) { argsSet = argsSet || f.Name == "args" })
-	if !argsSet {
+	if !set["args"] {
 		switch cfg.method {
 		case "fun_add":
 			*argsF = "2,3"
