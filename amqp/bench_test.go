@@ -3,6 +3,7 @@ package amqp
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -212,15 +213,21 @@ func BenchmarkCodec(b *testing.B) {
 // reports both rates and their ratio (the target: ≥ 0.9):
 //
 //	go test -run '^$' -bench VsRaw -benchtime 20000x ./amqp
+//
+// BENCH_WORKERS=N sets our server's workers (default: the prefetch, 64).
 func BenchmarkVsRaw(b *testing.B) {
 	broker := brokerURL(b)
 	raw := newRawEcho(b, broker, testQueue(b, broker))
 	rawBody := []byte("2 3")
+	workers := strconv.Itoa(benchPrefetch)
+	if w := os.Getenv("BENCH_WORKERS"); w != "" {
+		workers = w
+	}
 	for _, codec := range []string{"xml", "json", "text"} {
 		b.Run(codec, func(b *testing.B) {
 			q := testQueue(b, broker)
 			p := strconv.Itoa(benchPrefetch)
-			startServer(b, withParams(b, broker, "queue", q, "workers", p, "prefetch", p))
+			startServer(b, withParams(b, broker, "queue", q, "workers", workers, "prefetch", p))
 			c := dialClient(b, withParams(b, broker, "queue", q, "codec", codec))
 			ours := func() error {
 				var sum int
