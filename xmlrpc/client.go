@@ -50,6 +50,13 @@ var headerUserAgent = []string{"rpcwire-xmlrpc/1"}
 //
 // Replies other than 200 OK fail with *StatusError; redirects (307, 308)
 // are followed as net/http does.
+//
+// A call sent on a kept-alive connection that the server closes before any
+// byte of the reply (as a server does with its idle connections when it
+// shuts down gracefully, racing the call) is sent again on another
+// connection, as net/http does for idempotent requests: rolling restarts
+// then lose no call. A server shutting down never ran such a call; one that
+// crashed mid-call may have, so, as over AMQP, delivery is at-least-once.
 func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.Client, error) {
 	o := transport.Apply(opts...)
 	scheme := strings.ToLower(u.Scheme)
@@ -181,7 +188,7 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": headerTextXML, "User-Agent": headerUserAgent},
+		Header:        http.Header{"Content-Type": headerTextXML, "User-Agent": headerUserAgent, "Idempotency-Key": nil}, // empty key: not sent, but net/http may retry (see Dial)
 		Body:          io.NopCloser(bytes.NewReader(payload)),
 		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil },
 		ContentLength: int64(len(payload)),
