@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,26 +245,31 @@ func BenchmarkVsRaw(b *testing.B) {
 				b.Run(strconv.Itoa(n), func(b *testing.B) {
 					const slices = 10
 					per := max(b.N/slices, n)
-					var tOurs, tRaw time.Duration
+					var tOurs, tRaw, cpuOurs, cpuRaw time.Duration
+					run := func(f func() error, wall, cpu *time.Duration) {
+						c0 := processCPU()
+						d, err := timeCalls(n, per, f)
+						require.NoError(b, err)
+						*wall += d
+						*cpu += processCPU() - c0
+					}
 					for i := range slices {
-						first, second := echo, ours
-						if i%2 == 1 {
-							first, second = ours, echo
+						if i%2 == 0 {
+							run(echo, &tRaw, &cpuRaw)
+							run(ours, &tOurs, &cpuOurs)
+						} else {
+							run(ours, &tOurs, &cpuOurs)
+							run(echo, &tRaw, &cpuRaw)
 						}
-						d1, err := timeCalls(n, per, first)
-						require.NoError(b, err)
-						d2, err := timeCalls(n, per, second)
-						require.NoError(b, err)
-						if i%2 == 1 {
-							d1, d2 = d2, d1
-						}
-						tRaw += d1
-						tOurs += d2
 					}
 					calls := float64(slices * per)
 					b.ReportMetric(calls/tOurs.Seconds(), "calls/s")
 					b.ReportMetric(calls/tRaw.Seconds(), "raw-calls/s")
 					b.ReportMetric(tRaw.Seconds()/tOurs.Seconds(), "x-raw")
+					// Client and server CPU of this process per call, both
+					// sides: what we add over the raw library.
+					b.ReportMetric(float64(cpuOurs.Microseconds())/calls, "cpu-µs/call")
+					b.ReportMetric(float64(cpuRaw.Microseconds())/calls, "raw-cpu-µs/call")
 				})
 			}
 		})
@@ -293,4 +299,13 @@ func timeCalls(n, total int, call func() error) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
