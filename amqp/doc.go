@@ -61,6 +61,17 @@
 // sends none) is XML-RPC when its body starts with '<', JSON with '{', and
 // text otherwise.
 //
+// # On the wire
+//
+// A request is published to the default exchange with the queue name as
+// routing key, mandatory, with content_type naming its codec, reply_to
+// (absent for one-way calls), a correlation_id, type = the method (text
+// codec only), and, when the caller has a deadline, expiration (ms left)
+// and an x-deadline header (Unix ms). A reply goes to reply_to with the
+// request's correlation_id and content_type; a text reply also carries
+// x-type (int, double, boolean, string, base64, dateTime, nil, json) or,
+// for a fault, x-fault-code. Any AMQP client can speak this.
+//
 // # Delivery
 //
 // A client publishes requests with mandatory set: a request queue that does
