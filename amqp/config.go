@@ -189,6 +189,11 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 	if c.codec != xmlCodec {
 		aq.Set("codec", c.codec.Name())
 	}
+	if c.durable {
+		// Clients of a durable (or quorum) queue publish persistent
+		// requests, so a broker restart keeps them.
+		aq.Set("durable", "true")
+	}
 	for _, k := range brokerParams {
 		if k != "auth_mechanism" && broker.Has(k) {
 			aq[k] = broker[k]

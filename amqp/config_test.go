@@ -38,7 +38,7 @@ func TestParseURL(t *testing.T) {
 	assert.True(t, c.quorum && c.durable)
 	assert.Equal(t, 2*time.Second, c.timeout)
 	assert.Equal(t, "amqps://u:p@h/vh?heartbeat=5", c.brokerURL, "only amqp091's parameters reach it")
-	assert.Equal(t, "amqps://h/vh?codec=json&heartbeat=5&queue=billing", c.addr)
+	assert.Equal(t, "amqps://h/vh?codec=json&durable=true&heartbeat=5&queue=billing", c.addr, "clients of a quorum queue publish persistent requests")
 
 	c, err = parse("amqp://h/?workers=4&prefetch=100", transport.WithMaxInFlight(2))
 	require.NoError(t, err)

@@ -23,8 +23,10 @@
 //	                 transport.WithMaxInFlight)
 //	prefetch=N       server: unacked requests the broker hands it
 //	                 (default = workers)
-//	durable=true     server: declare the request queue durable
-//	quorum=true      server: declare it a quorum queue (durable, replicated)
+//	durable=true     server: declare the request queue durable;
+//	                 client: publish requests persistent
+//	quorum=true      server: declare it a quorum queue (durable, replicated);
+//	                 client: as durable
 //	exclusive=true   server: declare it exclusive (deleted with the server's
 //	                 connection, so clients get ErrNoServer at once)
 //	auto_delete=true server: delete it when its last consumer goes
@@ -82,7 +84,11 @@
 // A server acks a request after publishing its reply, so requests of a
 // server that dies are redelivered to another: delivery is at-least-once,
 // and a function may run twice after a crash (make such functions
-// idempotent, e.g. keyed by a request id argument). Undecodable requests
+// idempotent, e.g. keyed by a request id argument). Notify publishes a
+// one-way message (no reply_to, no expiration) and returns once the broker
+// has confirmed it, or with ErrNoServer when the queue does not exist.
+// Bodies are bounded by transport.WithMaxMessageSize (4 MiB by default); a
+// larger request gets a fault. Undecodable requests
 // get a fault reply (when they have a reply_to) and are acked, never
 // requeued. Several servers on one queue share its work.
 //
