@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"sync"
@@ -320,4 +321,32 @@ func queueDepth(broker, queue string) int {
 		return -1
 	}
 	return q.Messages
+}
+
+// TestPersistentRequests: a client of a durable or quorum queue publishes
+// its requests persistent (delivery mode 2), so a broker restart keeps the
+// ones waiting; the server's Addr carries durable=true to its clients.
+func TestPersistentRequests(t *testing.T) {
+	for raw, persistent := range map[string]bool{
+		"amqp://h/":                        false,
+		"amqp://h/?durable=false":          false,
+		"amqp://h/?durable=true":           true,
+		"amqp://h/?quorum=true":            true,
+		"amqp://h/?quorum=true&codec=text": true,
+	} {
+		u, err := url.Parse(raw)
+		require.NoError(t, err)
+		cfg, err := parseURL(u, transport.Apply())
+		require.NoError(t, err)
+		c := &Client{cfg: cfg}
+		assert.Equal(t, persistent, c.publishing("fib", []byte("7")).DeliveryMode == amqp091.Persistent, raw)
+
+		// What a client dialling the server's Addr publishes.
+		u, err = url.Parse(cfg.addr)
+		require.NoError(t, err)
+		cfg, err = parseURL(u, transport.Apply())
+		require.NoError(t, err)
+		c = &Client{cfg: cfg}
+		assert.Equal(t, persistent, c.publishing("fib", []byte("7")).DeliveryMode == amqp091.Persistent, "Addr of "+raw)
+	}
 }
