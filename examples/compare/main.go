@@ -2,9 +2,11 @@
 // transport, server and client in one process, and shows throughput and
 // latency side by side:
 //
-//	go run ./examples/compare
-//	go run ./examples/compare -baseline -concurrency 1,8,64 -duration 5s -chart compare.html
-//	go run ./examples/compare -url http://127.0.0.1:8080/ -concurrency 8   # load a server of your own
+//	go run ./examples/compare                      # mem, http, amqp (when a broker answers), 1 and 64 calls in flight
+//	go run ./examples/compare -baseline            # plus the raw net/http and amqp091-go floors, and each ratio to them
+//	go run ./examples/compare -concurrency 1,8,64 -duration 5s -chart compare.html
+//	go run ./examples/compare -url http://127.0.0.1:8080/ -concurrency 8   # load a server of your own (Python's, say)
+//	go run ./examples/compare -json | jq .          # one JSON object per transport and concurrency
 //
 // The functions are examples/funcs (fun_add, fib). Transports: mem
 // (in-process), http (XML-RPC on an embedded server at 127.0.0.1:0) and
@@ -13,10 +15,19 @@
 // not there, is reported in one line and skipped.
 //
 // For each transport and number of calls in flight it prints calls/s,
-// latency percentiles, errors, bytes on the wire and allocations per call
-// as a table (or -json lines), optionally a chart (-chart), and with
-// -baseline the same numbers for the raw client libraries (a net/http POST
-// echo, an amqp091-go echo RPC) and each transport's ratio to them.
+// latency percentiles (p50, p90, p99, max), errors, body bytes on the wire,
+// and heap allocations and CPU time of this process per call, as a table
+// (or -json lines), optionally a chart (-chart, SVG or HTML). With
+// -baseline it also measures the raw floors (a net/http POST echo, an
+// amqp091-go echo RPC with the same prefetch) and prints each transport's
+// ratio to its floor; transports and floors then run interleaved, 5 runs
+// each, and calls/s is the median run's, because only ratios measured
+// together mean anything on a shared machine. -cpuprofile and -memprofile
+// profile the runs.
+//
+// Each caller loops until the run's time or call count is spent; latencies
+// go to a fixed-size histogram per caller, merged when the run ends, so
+// memory stays flat however long a run lasts.
 package main
 
 import (
