@@ -484,7 +484,7 @@ func (r *runner) setup(ctx context.Context) []*target {
 		if name == "amqp" || name == "amqps" {
 			conn, err := dialBroker(cfg.amqpURL, 2*time.Second)
 			if err != nil {
-				r.note("%s: skipped: %v; start one with `rabbitmq-server -detached` (or docker run -d -p 5672:5672 rabbitmq), or point -amqp-url / AMQP_URL at one", name, err)
+				r.note("%s: skipped: %v; start one with `rabbitmq-server -detached`, or set -amqp-url / AMQP_URL", name, err)
 				continue
 			}
 			_ = conn.Close()
