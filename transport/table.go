@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -81,6 +82,11 @@ func (t *Table) lookup(rawURL string) (*url.URL, Scheme, error) {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
+		if strings.Contains(rawURL, "@") {
+			// The cause may quote a piece of the URL that is part of a
+			// password ("u:pa/ss@h" fails with invalid port ":pa").
+			err = errors.New(unquote(err.Error()))
+		}
 		return nil, Scheme{}, fmt.Errorf("rpcwire: invalid URL: %w (want scheme://host:port/path with a scheme of %s)",
 			err, strings.Join(t.Schemes(), ", "))
 	}
@@ -94,4 +100,24 @@ func (t *Table) lookup(rawURL string) (*url.URL, Scheme, error) {
 			ErrUnknownScheme, u.Scheme, u.Redacted(), strings.Join(t.Schemes(), ", "))
 	}
 	return u, s, nil
+}
+
+// unquote replaces every double-quoted part of msg with "…".
+func unquote(msg string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(msg, '"')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(msg[i+1:], '"')
+		if j < 0 {
+			break
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(`"…"`)
+		msg = msg[i+1+j+1:]
+	}
+	b.WriteString(msg)
+	return b.String()
 }
