@@ -147,15 +147,23 @@ func writeSVG(w io.Writer, rows []row, title string) {
 	fmt.Fprintf(w, `<text x="%d" y="24" font-size="15" font-weight="600" fill="#111827">%s</text>`+"\n", chartLeft-60, esc(title))
 
 	// Legend: one swatch per transport.
-	x := float64(chartLeft - 60)
+	// Entries wrap to a second line; long labels (URLs) are shortened.
+	x, y := float64(chartLeft-60), 38.0
 	for _, n := range d.names {
 		label := n
+		if r := []rune(label); len(r) > 56 {
+			label = string(r[:55]) + "…"
+		}
 		if anyFloor(d.cell[n]) {
 			label += " (floor)"
 		}
-		fmt.Fprintf(w, `<rect x="%.1f" y="38" width="12" height="12" rx="2" fill="%s"/>`, x, d.colour[n])
-		fmt.Fprintf(w, `<text x="%.1f" y="48.5" fill="#374151">%s</text>`+"\n", x+16, esc(label))
-		x += 16 + 7.2*float64(len([]rune(label))) + 18
+		width := 16 + 6.6*float64(len([]rune(label))) + 16
+		if x+width > chartWidth-chartRight && x > chartLeft-60 {
+			x, y = chartLeft-60, y+17
+		}
+		fmt.Fprintf(w, `<rect x="%.1f" y="%.1f" width="12" height="12" rx="2" fill="%s"><title>%s</title></rect>`, x, y, d.colour[n], esc(n))
+		fmt.Fprintf(w, `<text x="%.1f" y="%.1f" fill="#374151">%s</text>`+"\n", x+16, y+10.5, esc(label))
+		x += width
 	}
 
 	groupW := float64(chartPlotW) / float64(len(d.concs))
