@@ -212,5 +212,18 @@ func TestHostileRequests(t *testing.T) {
 		assert.Zero(t, warnings(out, fmt.Sprintf("bogus-%d-0", i)), "a good call with a bogus reply_to is no warning")
 		assert.Equal(t, 1, warnings(out, fmt.Sprintf("bogus-%d-1", i)), "a poison one with a bogus reply_to: one warning")
 	}
+	undeliverable := func(corrID string) int {
+		n := 0
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "reply undeliverable") && strings.Contains(line, "correlation_id="+corrID+" ") {
+				n++
+			}
+		}
+		return n
+	}
+	for i, rt := range bogus {
+		assert.Equal(t, 1, undeliverable(fmt.Sprintf("bogus-%d-0", i)), "reply_to %.40s: the lost reply is logged once", rt)
+	}
+	assert.Equal(t, 1, undeliverable("deleted-reply-to"), "a reply whose queue is gone is logged once")
 	assert.NotContains(t, out, "panic")
 }

@@ -65,6 +65,7 @@ type serverSession struct {
 	tag        string
 	deliveries <-chan amqp091.Delivery
 	cancels    <-chan amqp091.Delivery // clients' cancel notices; nil when unsupported
+	returns    <-chan amqp091.Return   // replies the broker could not route
 	connClosed chan *amqp091.Error
 	chClosed   chan *amqp091.Error
 }
@@ -195,6 +196,7 @@ func (s *Server) setup(ss *serverSession) error {
 	}
 	ss.connClosed = ss.conn.NotifyClose(make(chan *amqp091.Error, 1))
 	ss.chClosed = ss.ch.NotifyClose(make(chan *amqp091.Error, 1))
+	ss.returns = ss.ch.NotifyReturn(make(chan amqp091.Return, 16))
 	s.listenForCancels(ss)
 	return nil
 }
@@ -322,6 +324,17 @@ func (s *Server) serve(ss *serverSession) error {
 			consumedOnce.Do(func() { close(consumed) })
 		}()
 	}
+	s.workers.Add(1)
+	go func() {
+		// Replies are mandatory: one whose reply_to queue is gone (the
+		// caller closed, or never had it) comes back here, once, instead
+		// of vanishing unnoticed. amqp091 closes the channel with ss.ch.
+		defer s.workers.Done()
+		for r := range ss.returns {
+			s.log.Info("amqp: reply undeliverable: its reply_to queue does not exist (caller gone?)",
+				"reply_to", r.RoutingKey, "correlation_id", r.CorrelationId, "reason", r.ReplyText)
+		}
+	}()
 	if ss.cancels != nil {
 		s.workers.Add(1)
 		go func() {
@@ -430,7 +443,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		body, headers = appendFault(c, (*bp)[:0], fault)
 	}
 	*bp = body
-	err := ss.ch.Publish("", d.ReplyTo, false, false, amqp091.Publishing{
+	err := ss.ch.Publish("", d.ReplyTo, true, false, amqp091.Publishing{
 		ContentType:   c.ContentType(),
 		CorrelationId: d.CorrelationId,
 		Headers:       headers,
