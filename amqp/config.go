@@ -37,12 +37,17 @@ var (
 	ourParams = []string{
 		"queue", "codec", "method", "prefetch", "workers",
 		"durable", "quorum", "exclusive", "auto_delete", "timeout", "dead_letter",
+		"dead_letter_queue",
 	}
 	brokerParams = []string{
 		"heartbeat", "connection_timeout", "channel_max", "auth_mechanism",
 		"certfile", "keyfile", "cacertfile", "server_name_indication",
 	}
 )
+
+// deadLettering reports whether poison requests are rejected to a
+// dead-letter exchange or queue rather than acked and dropped.
+func (c *config) deadLettering() bool { return c.deadLetter != "" || c.deadLetterQueue != "" }
 
 // config is what an amqp:// URL says, validated.
 type config struct {
@@ -58,7 +63,8 @@ type config struct {
 	prefetch int
 	timeout  time.Duration
 
-	deadLetter string // exchange poison requests are dead-lettered to
+	deadLetter      string // exchange poison requests are dead-lettered to
+	deadLetterQueue string // queue poison requests are dead-lettered to (default exchange)
 
 	durable    bool
 	quorum     bool
@@ -164,6 +170,16 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 		c.durable = true
 	}
 	c.deadLetter = q.Get("dead_letter")
+	c.deadLetterQueue = q.Get("dead_letter_queue")
+	if c.deadLetter != "" && c.deadLetterQueue != "" {
+		return nil, bad("give dead_letter (an exchange you bind queues to) or dead_letter_queue (a queue the server declares), not both")
+	}
+	if len(c.deadLetter) > 255 || len(c.deadLetterQueue) > 255 {
+		return nil, bad("dead-letter exchange or queue name longer than 255 bytes")
+	}
+	if c.deadLetterQueue != "" && c.deadLetterQueue == c.queue {
+		return nil, bad("dead_letter_queue must differ from the request queue")
+	}
 	if q.Has("timeout") {
 		d, err := time.ParseDuration(q.Get("timeout"))
 		if err != nil || d <= 0 {

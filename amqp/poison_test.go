@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +227,132 @@ func TestHostileRequests(t *testing.T) {
 	}
 	assert.Equal(t, 1, undeliverable("deleted-reply-to"), "a reply whose queue is gone is logged once")
 	assert.NotContains(t, out, "panic")
+}
+
+func TestParseDeadLetter(t *testing.T) {
+	parse := func(raw string) (*config, error) {
+		u, err := url.Parse(raw)
+		require.NoError(t, err)
+		return parseURL(u, transport.Apply())
+	}
+	c, err := parse("amqp://h/?dead_letter_queue=rpc_dead")
+	require.NoError(t, err)
+	assert.Equal(t, "rpc_dead", c.deadLetterQueue)
+	assert.True(t, c.deadLettering())
+	c, err = parse("amqp://h/?dead_letter=rpc.dlx")
+	require.NoError(t, err)
+	assert.True(t, c.deadLettering())
+	c, err = parse("amqp://h/")
+	require.NoError(t, err)
+	assert.False(t, c.deadLettering())
+	for raw, want := range map[string]string{
+		"amqp://h/?dead_letter=x&dead_letter_queue=y":             "not both",
+		"amqp://h/?dead_letter_queue=" + strings.Repeat("q", 256): "longer than 255",
+		"amqp://h/?queue=a&dead_letter_queue=a":                   "must differ",
+	} {
+		_, err := parse(raw)
+		assert.ErrorContains(t, err, want, raw)
+	}
+}
+
+// TestDeadLetterKeepsPoison: with dead_letter=EXCHANGE (queues bound by the
+// user) or dead_letter_queue=NAME (declared by the server), every poison
+// request, with a reply_to or without, huge or not, lands in the
+// dead-letter queue with its body and properties intact (and the broker's
+// x-death header saying it was rejected); calls the registry refuses get
+// their fault and are not kept; the server keeps serving.
+func TestDeadLetterKeepsPoison(t *testing.T) {
+	broker := brokerURL(t)
+	conn, err := amqp091.Dial(broker)
+	require.NoError(t, err)
+	defer conn.Close()
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+
+	for _, mode := range []string{"dead_letter", "dead_letter_queue"} {
+		t.Run(mode, func(t *testing.T) {
+			dlq := testQueue(t, broker)
+			param := dlq
+			if mode == "dead_letter" {
+				dlx := "rpc_test_dlx_" + randomHex(4)
+				require.NoError(t, ch.ExchangeDeclare(dlx, "fanout", false, true, false, false, nil))
+				_, err = ch.QueueDeclare(dlq, false, false, false, false, nil)
+				require.NoError(t, err)
+				require.NoError(t, ch.QueueBind(dlq, "", dlx, false, nil))
+				param = dlx
+			}
+			var logs logBuffer
+			srv, q := hostileServer(t, broker, &logs, make(chan struct{}, 1), nil, mode, param)
+
+			want := map[string]amqp091.Publishing{}
+			for i, h := range hostileMessages() {
+				msg := h.msg
+				msg.CorrelationId = fmt.Sprintf("dl-reply-%d", i)
+				require.NotNil(t, rawPublish(t, broker, q, msg, 5*time.Second), "%s: a fault reply first", h.name)
+				msg.ReplyTo = "" // rawPublish set its own
+				if h.poison {
+					want[msg.CorrelationId] = msg
+				}
+				msg.CorrelationId = fmt.Sprintf("dl-noreply-%d", i)
+				require.NoError(t, ch.PublishWithContext(ctxT(t, 5*time.Second), "", q, false, false, msg))
+				if h.poison {
+					want[msg.CorrelationId] = msg
+				}
+			}
+			c := dialClient(t, withParams(t, broker, "queue", q))
+			var n int
+			require.NoError(t, c.Call(ctxT(t, 10*time.Second), "fib", []any{7}, &n), "the server keeps serving")
+			assert.Equal(t, 13, n)
+			require.Eventually(t, func() bool { return queueDepth(broker, q) == 0 && queueDepth(broker, dlq) >= len(want) },
+				10*time.Second, 20*time.Millisecond, "every poison request reaches %s", dlq)
+			assertSettled(t, srv, broker, q)
+			assert.Equal(t, len(want), queueDepth(broker, dlq), "poison only: refused and good calls are not kept")
+
+			for range len(want) {
+				d, ok, err := ch.Get(dlq, true)
+				require.NoError(t, err)
+				require.True(t, ok)
+				msg, found := want[d.CorrelationId]
+				if !assert.True(t, found, "unexpected dead letter %q", d.CorrelationId) {
+					continue
+				}
+				delete(want, d.CorrelationId)
+				assert.Equal(t, string(msg.Body), string(d.Body), "%s: body intact", d.CorrelationId)
+				assert.Equal(t, msg.ContentType, d.ContentType, d.CorrelationId)
+				assert.Equal(t, msg.Type, d.Type, d.CorrelationId)
+				deaths, _ := d.Headers["x-death"].([]any)
+				if assert.Len(t, deaths, 1, d.CorrelationId) {
+					death, _ := deaths[0].(amqp091.Table)
+					assert.Equal(t, "rejected", death["reason"], d.CorrelationId)
+					assert.Equal(t, q, death["queue"], d.CorrelationId)
+				}
+			}
+			assert.Empty(t, want, "poison requests missing from the dead-letter queue")
+		})
+	}
+}
+
+// TestDeadLetterOnExistingQueue: a request queue declared earlier without a
+// dead-letter exchange cannot gain one by a declare; the server serves it as
+// it is and says that poison requests will not be kept.
+func TestDeadLetterOnExistingQueue(t *testing.T) {
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	conn, err := amqp091.Dial(broker)
+	require.NoError(t, err)
+	defer conn.Close()
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	_, err = ch.QueueDeclare(q, false, false, false, false, nil)
+	require.NoError(t, err)
+	dlq := testQueue(t, broker)
+
+	var logs logBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	startServer(t, withParams(t, broker, "queue", q, "dead_letter_queue", dlq), transport.WithLogger(log))
+	assert.Contains(t, logs.String(), "exists with other arguments")
+	assert.Contains(t, logs.String(), "dead-letter exchange only if the queue has one")
+	c := dialClient(t, withParams(t, broker, "queue", q))
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 10*time.Second), "fib", []any{7}, &n))
 }

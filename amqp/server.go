@@ -172,12 +172,24 @@ func (s *Server) setup(ss *serverSession) error {
 	if s.cfg.deadLetter != "" {
 		args["x-dead-letter-exchange"] = s.cfg.deadLetter
 	}
+	if s.cfg.deadLetterQueue != "" {
+		// Through the default exchange, straight to the queue.
+		args["x-dead-letter-exchange"] = ""
+		args["x-dead-letter-routing-key"] = s.cfg.deadLetterQueue
+		if _, err := ss.ch.QueueDeclare(s.cfg.deadLetterQueue, true, false, false, false, nil); err != nil {
+			return fmt.Errorf("declare dead-letter queue %q: %w", s.cfg.deadLetterQueue, err)
+		}
+	}
 	_, err := ss.ch.QueueDeclare(s.cfg.queue, s.cfg.durable, s.cfg.autoDelete, s.cfg.exclusive, false, args)
 	if isCode(err, amqp091.PreconditionFailed) {
 		// The queue exists with other arguments (say durable, where the
 		// tutorial declares it transient). The failed declare closed the
 		// channel: use the queue as it is on a new one.
-		s.log.Warn("amqp: the queue exists with other arguments; using it as it is", "declare_error", err)
+		msg := "amqp: the queue exists with other arguments; using it as it is"
+		if s.cfg.deadLettering() {
+			msg += " (poison requests reach a dead-letter exchange only if the queue has one: x-dead-letter-exchange, or a policy)"
+		}
+		s.log.Warn(msg, "declare_error", err)
 		if err := s.openChannel(ss); err != nil {
 			return err
 		}
@@ -459,10 +471,11 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 }
 
 // settle acks a handled request. A poison one is rejected without requeue
-// when the queue has a dead-letter exchange (?dead_letter=NAME), so the
-// broker keeps it there for inspection; otherwise it is acked and dropped.
+// when the queue has a dead-letter exchange (?dead_letter=NAME or
+// ?dead_letter_queue=NAME), so the broker keeps it there for inspection;
+// otherwise it is acked and dropped.
 func (s *Server) settle(d *amqp091.Delivery, poison bool) {
-	if poison && s.cfg.deadLetter != "" {
+	if poison && s.cfg.deadLettering() {
 		_ = d.Reject(false)
 		return
 	}
