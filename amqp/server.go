@@ -429,7 +429,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		s.log.Warn("amqp: undecodable request", "codec", c.Name(), "content_type", d.ContentType,
 			"correlation_id", d.CorrelationId, "err", err)
 	} else {
-		ctx, untrack := s.track(ctx, d)
+		ctx, untrack := s.track(withDelivery(ctx, d), d)
 		result, err := s.d.Dispatch(ctx, method, args)
 		untrack()
 		if s.callCtx.Err() != nil {
