@@ -1,0 +1,67 @@
+package amqp
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rpcwire/rpcwire/examples/funcs"
+)
+
+// TestWorkersBoundConcurrency: a server with workers=N runs at most N calls
+// at once however many are sent; the rest wait in the broker (not in
+// goroutines of the server) and all are answered once the first finish.
+// Unlike HTTP there is no busy fault: the queue is the backlog.
+func TestWorkersBoundConcurrency(t *testing.T) {
+	const workers, calls = 3, 40
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	reg := funcs.NewRegistry()
+	var running, most atomic.Int32
+	release := make(chan struct{})
+	reg.MustRegister("hold", func(ctx context.Context) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "workers", "3"), reg)
+	require.NoError(t, err)
+	defer srv.Close()
+	c := dialClient(t, withParams(t, broker, "queue", q))
+
+	before := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	errs := make(chan error, calls)
+	for range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- c.Call(ctxT(t, 20*time.Second), "hold", nil, nil)
+		}()
+	}
+	require.Eventually(t, func() bool { return running.Load() == workers }, 10*time.Second, 5*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // time for more to start, were they allowed
+	assert.Equal(t, int32(workers), running.Load(), "calls running at once")
+	// The callers' goroutines are ours; the server adds none per call.
+	assert.Less(t, runtime.NumGoroutine()-before, calls+20, "goroutines while %d calls wait", calls)
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Equal(t, int32(workers), most.Load(), "never more than workers at once")
+}
