@@ -33,6 +33,9 @@
 //	dead_letter=EX   server: declare the queue with this dead-letter
 //	                 exchange and reject undecodable requests to it (after
 //	                 their fault reply), keeping them for inspection
+//	dead_letter_queue=NAME
+//	                 server: as dead_letter, through the default exchange to
+//	                 the durable queue NAME, which the server declares
 //	timeout=5s       client: bound for calls whose context has no deadline
 //
 // and amqp091-go's own: heartbeat, connection_timeout, channel_max,
@@ -82,15 +85,21 @@
 // server never runs a call whose caller has given up; a call that times out
 // on a queue with no consumer says so ("queue rpc_queue has 0 consumers").
 // A server acks a request after publishing its reply, so requests of a
-// server that dies are redelivered to another: delivery is at-least-once,
-// and a function may run twice after a crash (make such functions
-// idempotent, e.g. keyed by a request id argument). Notify publishes a
+// server that dies are redelivered to another: delivery is at-least-once
+// (see Guarantees below). Notify publishes a
 // one-way message (no reply_to, no expiration) and returns once the broker
 // has confirmed it, or with ErrNoServer when the queue does not exist.
 // Bodies are bounded by transport.WithMaxMessageSize (4 MiB by default); a
-// larger request gets a fault. Undecodable requests
-// get a fault reply (when they have a reply_to) and are acked, never
-// requeued. Several servers on one queue share its work.
+// larger request gets a fault. Undecodable or oversized requests get a
+// fault reply (when they have a reply_to), are logged once (Warn) and are
+// acked, never requeued; with dead_letter or dead_letter_queue they are
+// rejected without requeue instead, so the broker moves them, body and
+// properties intact, to the dead-letter queue for inspection (only if the
+// queue has x-dead-letter-exchange: a queue declared earlier without it
+// keeps its arguments, and the server says so in its log). Replies are
+// published mandatory: one whose reply_to queue no longer exists (the
+// caller closed) is logged once (Info) and dropped. Several servers on one
+// queue share its work.
 //
 // A caller that cancels its context (rather than letting its deadline
 // pass, which the server knows already) publishes a notice to the fanout
@@ -104,4 +113,32 @@
 // both reconnect with backoff (100 ms doubling to 5 s, jittered),
 // re-declare what they need and carry on; calls made while reconnecting
 // wait for the next attempt within their context.
+//
+// # Guarantees
+//
+// A call either returns its own reply (replies find their caller by a
+// correlation id unique to the call) or fails with an error that says why:
+// transport.ErrTimeout when its context ends first, transport.ErrConnection
+// when the broker connection is lost while it waits, transport.ErrNoServer
+// when the request queue does not exist. No call outlives its context.
+// Across a broker restart (TestBrokerRestart, scripts/broker-restart.sh)
+// calls in flight fail with ErrConnection, and client and server serve
+// again within seconds of the broker's return; a transient request queue
+// is lost with its requests and re-declared by the server, while requests
+// waiting in a durable or quorum queue (which clients of such a queue
+// publish persistent) are served after the restart.
+//
+// Delivery to functions is at-least-once. A server acks a request only
+// after publishing its reply, so when a server crashes, is closed, or
+// loses its connection between running a function and the ack, the broker
+// hands the request to a server again and the function runs a second
+// time (its caller, whose call failed with ErrConnection or is still
+// waiting, gets one reply at most). A function with side effects should
+// therefore be idempotent: get the request with DeliveryFromContext and
+// record its CorrelationID with the effect (in the same transaction), and
+// on a request whose id is known return the recorded result instead of
+// acting again; Redelivered says when a check is needed. This covers the
+// broker's redeliveries; a caller that retries a failed call sends a new
+// request with a new id, so for end-to-end exactly-once effects pass an
+// idempotency key of the caller's as an argument.
 package amqp
