@@ -112,7 +112,7 @@ type load struct {
 	gapAllows bool
 }
 
-func startLoad(t *testing.T, c transport.Client, workers int, gapAllows bool) *load {
+func startLoad(c transport.Client, workers int, gapAllows bool) *load {
 	l := &load{stopLoad: make(chan struct{}), gapAllows: gapAllows}
 	for w := range workers {
 		l.wg.Add(1)
@@ -194,7 +194,7 @@ func TestRollingRestartAMQP(t *testing.T) {
 	c, err := rpcwire.Dial(context.Background(), u.String())
 	require.NoError(t, err)
 	defer c.Close()
-	l := startLoad(t, c, 8, false)
+	l := startLoad(c, 8, false)
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -284,7 +284,7 @@ func TestRestartHTTP(t *testing.T) {
 	c, err := rpcwire.Dial(context.Background(), "http://alice:"+password+"@"+host+"/")
 	require.NoError(t, err)
 	defer c.Close()
-	l := startLoad(t, c, 16, true)
+	l := startLoad(c, 16, true)
 	stopped := false
 	defer func() {
 		if !stopped {
