@@ -18,6 +18,7 @@ restart_broker() {
 }
 trap restart_broker EXIT
 trap 'exit 130' INT TERM
+restart_broker # in case an earlier run was cut off with the app stopped
 
 export RPCWIRE_BROKER_RESTART=1
 go test -race -count=1 -timeout 3m -run '^TestBrokerRestart$' -v ./amqp/ "$@"
