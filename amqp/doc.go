@@ -90,7 +90,11 @@
 // one-way message (no reply_to, no expiration) and returns once the broker
 // has confirmed it, or with ErrNoServer when the queue does not exist.
 // Bodies are bounded by transport.WithMaxMessageSize (4 MiB by default); a
-// larger request gets a fault. Undecodable or oversized requests get a
+// larger request gets a fault. The broker hands a server whole messages,
+// so up to prefetch messages of the broker's own limit (max_message_size,
+// 128 MiB by default in RabbitMQ 3) can sit in its memory before that
+// check: lower max_message_size in rabbitmq.conf where senders are not
+// trusted. Undecodable or oversized requests get a
 // fault reply (when they have a reply_to), are logged once (Warn) and are
 // acked, never requeued; with dead_letter or dead_letter_queue they are
 // rejected without requeue instead, so the broker moves them, body and
