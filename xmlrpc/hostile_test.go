@@ -439,3 +439,30 @@ func TestIdleConnectionsBounded(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), headerTimeout/3, "the call waited for a hog to be dropped")
 	})
 }
+
+// TestSlowBodiesDoNotTakeCallSlots: a client trickling its body holds a
+// connection, not one of the MaxInFlight call slots, so with every slot's
+// worth of tricklers connected an ordinary call is still served.
+func TestSlowBodiesDoNotTakeCallSlots(t *testing.T) {
+	ts := newTestServer(t)
+	srv := ts.listenWith(t, xmlrpc.ListenConfig{ReadTimeout: 5 * time.Second}, transport.WithMaxInFlight(2))
+	host := hostPort(t, srv.Addr())
+	head := fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n", 10*len(addCall))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		conn, err := net.Dial("tcp", host)
+		require.NoError(t, err)
+		_, err = io.WriteString(conn, head)
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			trickle(conn, []byte(addCall), 20*time.Millisecond, stop)
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // both bodies are being read
+	stillServes(t, srv.Addr(), 3*time.Second)
+	close(stop)
+	wg.Wait()
+}

@@ -117,14 +117,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
 		return
 	}
-	select {
-	case h.slots <- struct{}{}:
-	default:
-		h.reply(w, h.busy)
-		return
-	}
-	defer func() { <-h.slots }()
-
 	in := getBuffer()
 	defer putBuffer(in)
 	var (
@@ -135,6 +127,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, status)
 		return
 	}
+	// The slot is taken once the body is in: a client trickling its body
+	// holds a connection (bounded by the server's connection cap and read
+	// timeout), never a call slot that honest callers need.
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		h.reply(w, h.busy)
+		return
+	}
+	defer func() { <-h.slots }()
 
 	ctx := r.Context()
 	if limit := callTimeout(r.Header, h.timeout); limit > 0 {
