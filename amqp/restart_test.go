@@ -250,6 +250,7 @@ func TestBrokerRestart(t *testing.T) {
 	type tally struct{ calls, before, during, after, connection, timeout, noServer int }
 	counts := make([]tally, len(clients))
 	firstAfter := make([]time.Duration, len(clients))
+	example := map[string]error{}
 	for _, r := range results {
 		tc := &counts[r.client]
 		tc.calls++
@@ -271,13 +272,19 @@ func TestBrokerRestart(t *testing.T) {
 			tc.during++
 		case errors.Is(r.err, transport.ErrConnection):
 			tc.connection++
+			example["connection"] = r.err
 		case errors.Is(r.err, transport.ErrTimeout):
 			tc.timeout++
+			example["timeout"] = r.err
 		case errors.Is(r.err, transport.ErrNoServer):
 			tc.noServer++
+			example["no server"] = r.err
 		default:
 			t.Errorf("client %d: an error that names no cause: %v", r.client, r.err)
 		}
+	}
+	for kind, err := range example {
+		t.Logf("a %s error: %v", kind, err)
 	}
 	for i, tc := range counts {
 		t.Logf("client %d: %d calls; ok %d before stop_app, %d while it ran, %d after; failed: %d connection, %d timeout, %d no server; first answer %v after start_app",
