@@ -125,7 +125,7 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 		s.cancelCall()
 		return nil, err
 	}
-	s.log.Info("amqp: serving", "addr", cfg.addr, "workers", cfg.workers, "prefetch", cfg.prefetch)
+	s.log.Debug("amqp: serving", "addr", cfg.addr, "workers", cfg.workers, "prefetch", cfg.prefetch)
 	go s.run(ss)
 	return s, nil
 }

@@ -400,7 +400,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 	s.hs.ConnState = s.connState
 	ln = newLimitListener(ln, or(cfg.MaxConns, max(minConns, connsPerCall*o.MaxInFlight)))
 	go s.serve(ln, tlsConf != nil)
-	o.Logger.Info("xmlrpc: listening", "addr", addr)
+	o.Logger.Debug("xmlrpc: listening", "addr", addr)
 	return s, nil
 }
 
