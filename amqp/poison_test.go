@@ -356,3 +356,45 @@ func TestDeadLetterOnExistingQueue(t *testing.T) {
 	var n int
 	require.NoError(t, c.Call(ctxT(t, 10*time.Second), "fib", []any{7}, &n))
 }
+
+// TestHostileHeaders: a request's x-deadline header of the wrong type, far
+// away or long past, and odd properties, do not upset the server: a past
+// deadline is skipped (acked, not run), the others are answered.
+func TestHostileHeaders(t *testing.T) {
+	broker := brokerURL(t)
+	var logs logBuffer
+	srv, q := hostileServer(t, broker, &logs, make(chan struct{}, 1), nil)
+	fib7 := []byte(`{"method":"fib","params":[7]}`)
+	for _, tc := range []struct {
+		name    string
+		headers amqp091.Table
+		typ     string
+		answer  bool
+	}{
+		{"deadline a string", amqp091.Table{headerDeadline: "tomorrow"}, "", true},
+		{"deadline a float", amqp091.Table{headerDeadline: 1e300}, "", true},
+		{"deadline a table", amqp091.Table{headerDeadline: amqp091.Table{"a": int32(1)}}, "", true},
+		{"deadline far away", amqp091.Table{headerDeadline: int64(1<<63 - 1)}, "", true},
+		{"deadline far back", amqp091.Table{headerDeadline: int64(-1 << 63)}, "", false},
+		{"deadline passed", amqp091.Table{headerDeadline: time.Now().Add(-time.Minute).UnixMilli()}, "", false},
+		{"fault code header in a request", amqp091.Table{headerFaultCode: int32(1), headerType: "i8"}, "", true},
+		{"type on a json request", nil, strings.Repeat("t", 255), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wait := 5 * time.Second
+			if !tc.answer {
+				wait = 500 * time.Millisecond
+			}
+			d := rawPublish(t, broker, q, amqp091.Publishing{ContentType: "application/json", Headers: tc.headers, Type: tc.typ, Body: fib7}, wait)
+			if !tc.answer {
+				assert.Nil(t, d, "an expired request is not run")
+				return
+			}
+			require.NotNil(t, d)
+			assert.Equal(t, `{"result":13}`, string(d.Body))
+		})
+	}
+	assertSettled(t, srv, broker, q)
+	assert.NotContains(t, logs.String(), "level=WARN")
+	assert.NotContains(t, logs.String(), "level=ERROR")
+}
