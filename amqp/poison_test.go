@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -66,7 +67,7 @@ func hostileMessages() []hostileMessage {
 
 // hostileServer serves funcs and "hold" (which waits for release) on a
 // fresh queue with the hostile size limit, logging into logs.
-func hostileServer(t *testing.T, broker string, logs *logBuffer, held chan<- struct{}, release <-chan struct{}, kv ...string) (*Server, string) {
+func hostileServer(t *testing.T, broker string, logs *logbuf.Buffer, held chan<- struct{}, release <-chan struct{}, kv ...string) (*Server, string) {
 	t.Helper()
 	q := testQueue(t, broker)
 	reg := funcs.NewRegistry()
@@ -115,7 +116,7 @@ func assertSettled(t *testing.T, srv *Server, broker, q string) {
 // queue, acked or not.
 func TestHostileRequests(t *testing.T) {
 	broker := brokerURL(t)
-	var logs logBuffer
+	var logs logbuf.Buffer
 	held := make(chan struct{}, 1)
 	release := make(chan struct{})
 	srv, q := hostileServer(t, broker, &logs, held, release)
@@ -281,7 +282,7 @@ func TestDeadLetterKeepsPoison(t *testing.T) {
 				require.NoError(t, ch.QueueBind(dlq, "", dlx, false, nil))
 				param = dlx
 			}
-			var logs logBuffer
+			var logs logbuf.Buffer
 			srv, q := hostileServer(t, broker, &logs, make(chan struct{}, 1), nil, mode, param)
 
 			want := map[string]amqp091.Publishing{}
@@ -347,7 +348,7 @@ func TestDeadLetterOnExistingQueue(t *testing.T) {
 	require.NoError(t, err)
 	dlq := testQueue(t, broker)
 
-	var logs logBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	startServer(t, withParams(t, broker, "queue", q, "dead_letter_queue", dlq), transport.WithLogger(log))
 	assert.Contains(t, logs.String(), "exists with other arguments")
@@ -362,7 +363,7 @@ func TestDeadLetterOnExistingQueue(t *testing.T) {
 // deadline is skipped (acked, not run), the others are answered.
 func TestHostileHeaders(t *testing.T) {
 	broker := brokerURL(t)
-	var logs logBuffer
+	var logs logbuf.Buffer
 	srv, q := hostileServer(t, broker, &logs, make(chan struct{}, 1), nil)
 	fib7 := []byte(`{"method":"fib","params":[7]}`)
 	for _, tc := range []struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 )
@@ -121,7 +122,7 @@ func TestBrokerRestart(t *testing.T) {
 	if _, err := exec.LookPath(rabbitmqctlPath()); err != nil {
 		t.Fatalf("needs rabbitmqctl (set RABBITMQCTL): %v", err)
 	}
-	var logs logBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	defer func() {
 		if t.Failed() {

@@ -5,7 +5,6 @@ package amqp
 // password reaches an error or a log line.
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
@@ -18,27 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
-
-// logBuffer collects a logger's output; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestAMQPSecurity: over amqps:// (a TLS proxy with a test CA in front of
 // the broker), a server and a client that do not trust the CA fail with
@@ -56,7 +38,7 @@ func TestAMQPSecurity(t *testing.T) {
 	other := transporttest.NewTLS(t)
 	proxy := transporttest.TLSProxy(t, bu.Host, certs.Server)
 
-	var logs logBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	u := withParams(t, broker, "queue", testQueue(t, broker))
 	u.Scheme, u.Host = "amqps", proxy

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 )
@@ -287,7 +287,7 @@ func TestDispatchUnknownMethod(t *testing.T) {
 }
 
 func TestDispatchPanic(t *testing.T) {
-	var logged syncBuffer
+	var logged logbuf.Buffer
 	reg := registry.New(registry.WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
 	require.NoError(t, reg.Register("panics", func(n int) int {
 		if n > 0 {
@@ -447,22 +447,4 @@ func TestRegisterWhileDispatching(t *testing.T) {
 	got, err := reg.Dispatch(context.Background(), "m1_49", []any{int64(1)})
 	require.NoError(t, err)
 	assert.Equal(t, 50, got)
-}
-
-// syncBuffer collects log output from concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

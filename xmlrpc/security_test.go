@@ -6,7 +6,6 @@ package xmlrpc_test
 // reaches an error or a log line.
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"log/slog"
@@ -14,34 +13,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
 	"github.com/rpcwire/rpcwire/xmlrpc"
 )
-
-// logBuffer collects a logger's output; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestHTTPSFailuresAreClear: a client trusting another CA, a plain-HTTP
 // client on the TLS port and a TLS client on a plain-HTTP port each get an
@@ -94,7 +75,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		base64.StdEncoding.EncodeToString([]byte(user + ":" + wrong)),
 	}
 	certs := transporttest.NewTLS(t)
-	var logs logBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := newTestServer(t)
 	srv := ts.listen(t, "https://"+user+":"+password+"@127.0.0.1:0/", transport.WithTLSConfig(certs.Server), transport.WithLogger(log))

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire"
+	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -98,19 +99,12 @@ func fail(stderr io.Writer, err error) int {
 	return 2
 }
 
-// parseArgs turns command-line words into call arguments.
+// parseArgs turns words into call arguments as the text codec does: int,
+// float, bool, else string.
 func parseArgs(words []string) []any {
 	out := make([]any, len(words))
 	for i, w := range words {
-		if n, err := strconv.ParseInt(w, 10, 64); err == nil {
-			out[i] = n
-		} else if f, err := strconv.ParseFloat(w, 64); err == nil {
-			out[i] = f
-		} else if b, err := strconv.ParseBool(w); err == nil && (w == "true" || w == "false") {
-			out[i] = b
-		} else {
-			out[i] = w
-		}
+		out[i] = amqp.ParseTextArg(w)
 	}
 	return out
 }

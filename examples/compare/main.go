@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire"
+	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
@@ -237,19 +238,12 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseArgs turns words into call arguments: int, float, bool, else string.
+// parseArgs turns words into call arguments as the text codec does: int,
+// float, bool, else string.
 func parseArgs(words []string) []any {
 	out := make([]any, len(words))
 	for i, w := range words {
-		if n, err := strconv.ParseInt(w, 10, 64); err == nil {
-			out[i] = n
-		} else if f, err := strconv.ParseFloat(w, 64); err == nil {
-			out[i] = f
-		} else if w == "true" || w == "false" {
-			out[i] = w == "true"
-		} else {
-			out[i] = w
-		}
+		out[i] = amqp.ParseTextArg(w)
 	}
 	return out
 }

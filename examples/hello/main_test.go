@@ -6,7 +6,6 @@ import (
 	"context"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,27 +15,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rpcwire/rpcwire/internal/brokertest"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is a bytes.Buffer safe for the receiver's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // freshHello deletes the queue, so no old message is in the way, and
 // again when the test ends.
@@ -54,8 +36,8 @@ func freshHello(t *testing.T, broker, queue string) {
 }
 
 // startReceive runs `hello receive` until it has count messages.
-func startReceive(t *testing.T, broker string, args ...string) (*syncBuffer, <-chan int) {
-	out := &syncBuffer{}
+func startReceive(t *testing.T, broker string, args ...string) (*logbuf.Buffer, <-chan int) {
+	out := &logbuf.Buffer{}
 	code := make(chan int, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)

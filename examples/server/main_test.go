@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"sync"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"testing"
 	"time"
 
@@ -16,28 +16,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServeSeveralAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var log syncBuffer
+	var log logbuf.Buffer
 	ready := make(chan []string, 1)
 	done := make(chan int, 1)
 	go func() {
@@ -73,7 +55,7 @@ func TestServeSeveralAndShutdown(t *testing.T) {
 }
 
 func TestBadListen(t *testing.T) {
-	var log syncBuffer
+	var log logbuf.Buffer
 	code := run(context.Background(), []string{"-listen", "gopher://x"}, &log, nil)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, log.String(), "known schemes")

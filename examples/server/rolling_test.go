@@ -27,6 +27,7 @@ import (
 
 	"github.com/rpcwire/rpcwire"
 	"github.com/rpcwire/rpcwire/internal/brokertest"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -44,7 +45,7 @@ func buildServer(t *testing.T) string {
 // proc is one running server process.
 type proc struct {
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *logbuf.Buffer
 	exited chan struct{}
 	err    error // Wait's result, set before exited closes
 }
@@ -53,7 +54,7 @@ type proc struct {
 // listens. The process is killed when the test ends, if still running.
 func start(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), log: &syncBuffer{}, exited: make(chan struct{})}
+	p := &proc{cmd: exec.Command(bin, args...), log: &logbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Stderr = p.log
 	p.cmd.Stdout = p.log
 	require.NoError(t, p.cmd.Start())

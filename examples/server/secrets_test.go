@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"net"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestLogHidesPasswords(t *testing.T) {
 		"http://u:S3cr/et@127.0.0.1:1/",
 		"amqp://u:S3cr%zzet@127.0.0.1:1/",
 	} {
-		var log syncBuffer
+		var log logbuf.Buffer
 		assert.Equal(t, 1, run(context.Background(), []string{"-listen", raw}, &log, nil), raw)
 		assert.Contains(t, log.String(), "cannot listen", raw)
 		assert.NotContains(t, log.String(), "S3cr", raw)
