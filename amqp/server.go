@@ -316,26 +316,9 @@ func (s *Server) run(ss *serverSession) {
 // returns at once, so the server reconnects while calls still running on
 // the old session finish (their acks fail and the broker redelivers them).
 func (s *Server) serve(ss *serverSession) error {
-	workersDone := make(chan struct{})
-	consumed := make(chan struct{}) // the deliveries channel closed
-	var running atomic.Int32
-	var consumedOnce sync.Once
-	running.Store(int32(s.cfg.workers))
-	s.workers.Add(s.cfg.workers)
-	for range s.cfg.workers {
-		go func() {
-			defer s.workers.Done()
-			defer func() {
-				if running.Add(-1) == 0 {
-					close(workersDone)
-				}
-			}()
-			for d := range ss.deliveries {
-				s.handle(ss, &d)
-			}
-			consumedOnce.Do(func() { close(consumed) })
-		}()
-	}
+	p := &pool{s: s, ss: ss, workersDone: make(chan struct{}), consumed: make(chan struct{})}
+	p.spawn()
+	workersDone := p.workersDone
 	s.workers.Add(1)
 	go func() {
 		// Replies are mandatory: one whose reply_to queue is gone (the
@@ -358,7 +341,7 @@ func (s *Server) serve(ss *serverSession) error {
 	}
 	var cause error
 	select {
-	case <-consumed:
+	case <-p.consumed:
 		// The channel or connection closed, or the broker cancelled the
 		// consumer (the queue was deleted).
 		cause = ss.cause()
@@ -387,6 +370,97 @@ func (s *Server) serve(ss *serverSession) error {
 	}
 	ss.close()
 	return cause
+}
+
+// idleWorkerTimeout is how long a spare worker waits for work before it
+// exits; the pool keeps at least one.
+const idleWorkerTimeout = 2 * time.Second
+
+// pool runs one session's requests on an elastic set of workers: it starts
+// with one and adds one whenever a worker takes a request while no other
+// is idle, up to the workers limit; spare workers exit when idle. Cheap
+// calls then run on few goroutines (fewer wake-ups per message than a
+// fixed pool), slow ones get up to the limit.
+type pool struct {
+	s           *Server
+	ss          *serverSession
+	running     atomic.Int32 // workers started and not yet exited
+	idle        atomic.Int32 // workers waiting for a request
+	consumedOne sync.Once
+	consumed    chan struct{} // closed when the deliveries channel closed
+	workersDone chan struct{} // closed when the last worker exits
+}
+
+// spawn starts a worker unless the limit is reached.
+func (p *pool) spawn() {
+	for {
+		n := p.running.Load()
+		if int(n) >= p.s.cfg.workers {
+			return
+		}
+		if p.running.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	p.s.workers.Add(1)
+	go p.work()
+}
+
+// exit leaves the pool when another worker remains (idle) or for good
+// (the deliveries ended); it reports whether the worker may go.
+func (p *pool) exit(idle bool) bool {
+	for {
+		n := p.running.Load()
+		if idle && n <= 1 {
+			return false
+		}
+		if p.running.CompareAndSwap(n, n-1) {
+			if n == 1 {
+				close(p.workersDone)
+			}
+			return true
+		}
+	}
+}
+
+func (p *pool) work() {
+	defer p.s.workers.Done()
+	timer := time.NewTimer(idleWorkerTimeout)
+	defer timer.Stop()
+	for {
+		p.idle.Add(1)
+		var (
+			d  amqp091.Delivery
+			ok bool
+		)
+		select {
+		case d, ok = <-p.ss.deliveries:
+		case <-timer.C:
+			p.idle.Add(-1)
+			if p.exit(true) {
+				return
+			}
+			timer.Reset(idleWorkerTimeout)
+			continue
+		}
+		p.idle.Add(-1)
+		if !ok {
+			p.consumedOne.Do(func() { close(p.consumed) })
+			p.exit(false)
+			return
+		}
+		if p.idle.Load() == 0 {
+			p.spawn() // everyone is busy: another worker for the next request
+		}
+		p.s.handle(p.ss, &d)
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(idleWorkerTimeout)
+	}
 }
 
 // handle runs one request and answers it. Whatever happens the request is
