@@ -628,18 +628,18 @@ func intHeader(h amqp091.Table, key string) (int64, bool) {
 // does not pin its memory.
 const maxPooledBuf = 64 << 10
 
-func getBuf(pool *sync.Pool) *[]byte {
-	if bp, ok := pool.Get().(*[]byte); ok {
+func getBuf(bufs *sync.Pool) *[]byte {
+	if bp, ok := bufs.Get().(*[]byte); ok {
 		return bp
 	}
 	b := make([]byte, 0, 512)
 	return &b
 }
 
-func putBuf(pool *sync.Pool, bp *[]byte) {
+func putBuf(bufs *sync.Pool, bp *[]byte) {
 	if cap(*bp) <= maxPooledBuf {
 		*bp = (*bp)[:0]
-		pool.Put(bp)
+		bufs.Put(bp)
 	}
 }
 
