@@ -57,6 +57,7 @@ type pendingCall struct {
 type callResult struct {
 	body        []byte
 	contentType string
+	typ         string // the reply's type property: a text result's type
 	headers     amqp091.Table
 	err         error
 }
@@ -273,7 +274,7 @@ func (c *Client) deliver(d *amqp091.Delivery) {
 		c.log.Debug("amqp: dropping a reply nobody waits for", "correlation_id", d.CorrelationId)
 		return
 	}
-	p.done <- callResult{body: d.Body, contentType: d.ContentType, headers: d.Headers}
+	p.done <- callResult{body: d.Body, contentType: d.ContentType, typ: d.Type, headers: d.Headers}
 }
 
 // returned fails a call the broker could not route: no queue of that name.
@@ -566,7 +567,7 @@ func (c *Client) decodeReply(ctx context.Context, what string, r *callResult, re
 		err    error
 	)
 	if rc.Name() == textCodec.Name() {
-		result, err = decodeTextReply(r.body, r.headers)
+		result, err = decodeTextReply(r.body, r.typ, r.headers)
 	} else {
 		result, err = rc.DecodeReply(r.body)
 	}
@@ -585,7 +586,7 @@ func (c *Client) decodeReply(ctx context.Context, what string, r *callResult, re
 
 // decodeTextReply reads a text reply, exactly when our server named the
 // type or fault code in headers, else as the tutorial's plain text.
-func decodeTextReply(body []byte, h amqp091.Table) (any, error) {
+func decodeTextReply(body []byte, typ string, h amqp091.Table) (any, error) {
 	if code, ok := intHeader(h, headerFaultCode); ok {
 		msg := string(body)
 		if len(msg) >= len(textFaultPrefix) && msg[:len(textFaultPrefix)] == textFaultPrefix {
@@ -593,7 +594,10 @@ func decodeTextReply(body []byte, h amqp091.Table) (any, error) {
 		}
 		return nil, &transport.RemoteError{Code: int(code), Message: msg}
 	}
-	if typ, ok := h[headerType].(string); ok {
+	if typ == "" {
+		typ, _ = h[headerType].(string)
+	}
+	if typ != "" {
 		return decodeTextResult(body, typ)
 	}
 	return TextCodec{}.DecodeReply(body)

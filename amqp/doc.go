@@ -73,9 +73,10 @@
 // (absent for one-way calls), a correlation_id, type = the method (text
 // codec only), and, when the caller has a deadline, expiration (ms left)
 // and an x-deadline header (Unix ms). A reply goes to reply_to with the
-// request's correlation_id and content_type; a text reply also carries
-// x-type (int, double, boolean, string, base64, dateTime, nil, json) or,
-// for a fault, x-fault-code. Any AMQP client can speak this.
+// request's correlation_id and content_type; a text reply also names the
+// result's type in its type property (int, double, boolean, string,
+// base64, dateTime, nil, json) or, for a fault, carries an x-fault-code
+// header. Any AMQP client can speak this.
 //
 // # Delivery
 //

@@ -24,7 +24,8 @@ const (
 	headerDeadline = "x-deadline"
 	// headerFaultCode marks a text-codec reply as a fault and carries its code.
 	headerFaultCode = "x-fault-code"
-	// headerType names the type of a text-codec result.
+	// headerType named the type of a text-codec result before it moved to
+	// the reply's type property; clients still read it.
 	headerType = "x-type"
 )
 
@@ -490,6 +491,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 	var (
 		body    []byte
 		headers amqp091.Table
+		typ     string // a text result's type
 		fault   *transport.RemoteError
 		poison  bool // undecodable or too large: dead-letter it when asked to
 	)
@@ -517,7 +519,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		}
 		if err != nil {
 			fault = transport.ToRemote(err)
-		} else if body, headers, err = appendReply(c, (*bp)[:0], result); err != nil {
+		} else if body, typ, err = appendReply(c, (*bp)[:0], result); err != nil {
 			fault = &transport.RemoteError{Code: transport.CodeInternal, Message: "encode result of " + method + ": " + err.Error()}
 		}
 	}
@@ -533,6 +535,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		ContentType:   c.ContentType(),
 		CorrelationId: d.CorrelationId,
 		Headers:       headers,
+		Type:          typ,
 		Body:          body,
 	})
 	if err != nil {
@@ -573,14 +576,14 @@ func (s *Server) decodeCall(c codec, d *amqp091.Delivery) (string, []any, error)
 	return TextCodec{Method: method}.DecodeCall(d.Body)
 }
 
-// appendReply encodes a result; text replies name its type in a header.
-func appendReply(c codec, dst []byte, result any) ([]byte, amqp091.Table, error) {
+// appendReply encodes a result; a text reply names the result's type in
+// the message's type property (a header table costs more to encode).
+func appendReply(c codec, dst []byte, result any) (body []byte, typ string, err error) {
 	if c.Name() != textCodec.Name() {
 		body, err := c.AppendReply(dst, result)
-		return body, nil, err
+		return body, "", err
 	}
-	body, typ, err := appendTextResult(dst, result)
-	return body, amqp091.Table{headerType: typ}, err
+	return appendTextResult(dst, result)
 }
 
 // appendFault encodes a fault; text faults carry their code in a header.

@@ -34,7 +34,7 @@ const textFaultPrefix = "error: "
 //
 // A reply body is the whole result as text: "13". A fault is
 // "error: <message>"; the AMQP transport adds the code in the
-// x-fault-code header and the result's type in x-type, so its own client
+// x-fault-code header and the result's type in the type property, so its own client
 // rebuilds both exactly, while a tutorial client just reads the text.
 type TextCodec struct {
 	// Method is what DecodeCall returns as the method name.
@@ -218,7 +218,7 @@ func parseTextScalar(tok, text string) any {
 	return text
 }
 
-// textType names a text reply's result type in the x-type header.
+// textType names a text reply's result type in its type property.
 const (
 	textTypeNil    = "nil"
 	textTypeInt    = "int"
