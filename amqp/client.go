@@ -31,6 +31,7 @@ type Client struct {
 	idBase  string // random per client, so ids never repeat across clients
 	seq     atomic.Uint64
 	bufs    sync.Pool
+	calls   sync.Pool       // *pendingCall, reused once their reply is received
 	closing context.Context // cancelled by Close
 	close   context.CancelFunc
 	done    chan struct{} // closed when run returns
@@ -498,7 +499,10 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 		return err
 	}
 	id := c.idBase + strconv.FormatUint(c.seq.Add(1), 36)
-	p := &pendingCall{done: make(chan callResult, 1)}
+	p, _ := c.calls.Get().(*pendingCall)
+	if p == nil {
+		p = &pendingCall{done: make(chan callResult, 1)}
+	}
 	c.mu.Lock()
 	if c.closed || c.sess != cs {
 		// Closed, or the session died between session() and here.
@@ -524,6 +528,10 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 	}
 	select {
 	case r := <-p.done:
+		// Each registration gets exactly one send, now received: p is
+		// free for the next call. (Other paths drop p, since a send may
+		// still be on its way.)
+		c.calls.Put(p)
 		if r.err != nil {
 			return fmt.Errorf("%s: %w", what, r.err)
 		}
