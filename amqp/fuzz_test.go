@@ -158,3 +158,22 @@ func referenceValue(v any) any {
 	}
 	return v
 }
+
+// decodeJSONObject decodes body as one JSON object whose members are wire
+// values. Trailing data is an error.
+func decodeJSONObject(body []byte) (map[string]any, error) {
+	d := jsonDecoder{buf: body}
+	d.skipSpace()
+	if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
+		return nil, jsonParseError("the body must be a JSON object")
+	}
+	env, err := d.object(0, false)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.buf) {
+		return nil, d.errorf("data after the JSON object")
+	}
+	return env.(map[string]any), nil
+}

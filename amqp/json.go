@@ -91,35 +91,69 @@ func (JSONCodec) AppendFault(dst []byte, fault *transport.RemoteError) []byte {
 
 // DecodeCall decodes a call envelope. Errors wrap transport.ErrParse.
 func (JSONCodec) DecodeCall(body []byte) (string, []any, error) {
-	env, err := decodeJSONObject(body)
+	var (
+		method    string
+		hasMethod bool
+		args      []any
+	)
+	err := decodeJSONEnvelope(body, func(d *jsonDecoder, key string) error {
+		v, err := d.value(0)
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "method":
+			method, hasMethod = v.(string)
+			if !hasMethod {
+				return jsonParseError(`a call needs "method" as a string`)
+			}
+		case "params":
+			switch p := v.(type) {
+			case nil:
+				args = nil
+			case []any:
+				args = p
+			default:
+				return jsonParseError(`"params" must be an array`)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return "", nil, err
 	}
-	m, ok := env["method"].(string)
-	if !ok {
+	if !hasMethod {
 		return "", nil, jsonParseError(`a call needs "method" as a string`)
 	}
-	switch p := env["params"].(type) {
-	case nil:
-		return m, nil, nil
-	case []any:
-		if len(p) == 0 {
-			return m, nil, nil // no arguments: nil, as when "params" is missing
-		}
-		return m, p, nil
+	if len(args) == 0 {
+		args = nil // no arguments: nil, as when "params" is missing
 	}
-	return "", nil, jsonParseError(`"params" must be an array`)
+	return method, args, nil
 }
 
 // DecodeReply decodes a reply envelope: the result, a *transport.RemoteError
 // for a fault, or an error wrapping transport.ErrParse.
 func (JSONCodec) DecodeReply(body []byte) (any, error) {
-	env, err := decodeJSONObject(body)
+	var (
+		result    any
+		hasResult bool
+		fault     any
+	)
+	err := decodeJSONEnvelope(body, func(d *jsonDecoder, key string) error {
+		v, err := d.value(0)
+		switch key {
+		case "result":
+			result, hasResult = v, true
+		case "error":
+			fault = v
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if e, ok := env["error"]; ok && e != nil {
-		f, ok := e.(map[string]any)
+	if fault != nil {
+		f, ok := fault.(map[string]any)
 		if !ok {
 			return nil, jsonParseError(`"error" must be an object`)
 		}
@@ -130,34 +164,66 @@ func (JSONCodec) DecodeReply(body []byte) (any, error) {
 		msg, _ := f["message"].(string)
 		return nil, &transport.RemoteError{Code: int(code), Message: msg}
 	}
-	r, ok := env["result"]
-	if !ok {
+	if !hasResult {
 		return nil, jsonParseError(`a reply needs "result" or "error"`)
 	}
-	return r, nil
+	return result, nil
+}
+
+// decodeJSONEnvelope parses body as one JSON object, handing each member
+// name to member, which parses the value. The envelope itself is never a
+// tag; trailing data is an error.
+func decodeJSONEnvelope(body []byte, member func(d *jsonDecoder, key string) error) error {
+	d := jsonDecoder{buf: body}
+	d.skipSpace()
+	if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
+		return jsonParseError("the body must be a JSON object")
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.buf) && d.buf[d.pos] == '}' {
+		d.pos++
+	} else {
+		for {
+			d.skipSpace()
+			if d.pos >= len(d.buf) || d.buf[d.pos] != '"' {
+				return d.errorf("want a member name")
+			}
+			k, err := d.string()
+			if err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.pos >= len(d.buf) || d.buf[d.pos] != ':' {
+				return d.errorf("want : after a member name")
+			}
+			d.pos++
+			if err := member(&d, k); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.pos >= len(d.buf) {
+				return d.errorf("unterminated object")
+			}
+			if d.buf[d.pos] == '}' {
+				d.pos++
+				break
+			}
+			if d.buf[d.pos] != ',' {
+				return d.errorf("want , or } in an object")
+			}
+			d.pos++
+		}
+	}
+	d.skipSpace()
+	if d.pos != len(d.buf) {
+		return d.errorf("data after the JSON object")
+	}
+	return nil
 }
 
 func jsonParseError(msg string) error {
 	return fmt.Errorf("%w: json: %s", transport.ErrParse, msg)
-}
-
-// decodeJSONObject decodes body as one JSON object whose members are wire
-// values. Trailing data is an error.
-func decodeJSONObject(body []byte) (map[string]any, error) {
-	d := jsonDecoder{buf: body}
-	d.skipSpace()
-	if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
-		return nil, jsonParseError("the body must be a JSON object")
-	}
-	env, err := d.object(0, false)
-	if err != nil {
-		return nil, err
-	}
-	d.skipSpace()
-	if d.pos != len(d.buf) {
-		return nil, d.errorf("data after the JSON object")
-	}
-	return env.(map[string]any), nil
 }
 
 // jsonDecoder is a small recursive-descent JSON parser that produces wire
