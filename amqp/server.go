@@ -54,7 +54,7 @@ type Server struct {
 	bufs sync.Pool // *[]byte reply buffers
 
 	inflightMu sync.Mutex
-	inflight   map[string]context.CancelFunc // calls a client may cancel, by cancelKey
+	inflight   map[callKey]context.CancelFunc // calls a client may cancel
 }
 
 var _ transport.Server = (*Server)(nil)
@@ -116,7 +116,7 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 		log:      o.Logger.With("transport", "amqp", "queue", cfg.queue),
 		maxSize:  o.MaxMessageSize,
 		done:     make(chan struct{}),
-		inflight: make(map[string]context.CancelFunc),
+		inflight: make(map[callKey]context.CancelFunc),
 	}
 	s.callCtx, s.cancelCall = context.WithCancel(context.Background())
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
@@ -247,32 +247,36 @@ func (s *Server) listenForCancels(ss *serverSession) {
 	}
 }
 
-// cancelKey names a call for cancel notices: its reply queue and
+// callKey names a call for cancel notices: its reply queue and
 // correlation id, unique per caller.
-func cancelKey(replyTo, corrID string) string { return replyTo + " " + corrID }
+type callKey struct{ replyTo, corrID string }
 
-// track makes a call cancellable by a notice; the returned func untracks it.
-func (s *Server) track(ctx context.Context, d *amqp091.Delivery) (context.Context, func()) {
-	if d.ReplyTo == "" || d.CorrelationId == "" {
-		return ctx, func() {}
-	}
+// track makes a call cancellable by a notice; untrack ends that.
+func (s *Server) track(ctx context.Context, d *amqp091.Delivery) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
-	key := cancelKey(d.ReplyTo, d.CorrelationId)
-	s.inflightMu.Lock()
-	s.inflight[key] = cancel
-	s.inflightMu.Unlock()
-	return ctx, func() {
-		s.inflightMu.Lock()
-		delete(s.inflight, key)
-		s.inflightMu.Unlock()
-		cancel()
+	if d.ReplyTo == "" || d.CorrelationId == "" {
+		return ctx, cancel
 	}
+	s.inflightMu.Lock()
+	s.inflight[callKey{d.ReplyTo, d.CorrelationId}] = cancel
+	s.inflightMu.Unlock()
+	return ctx, cancel
+}
+
+// untrack forgets a tracked call and releases its context.
+func (s *Server) untrack(d *amqp091.Delivery, cancel context.CancelFunc) {
+	if d.ReplyTo != "" && d.CorrelationId != "" {
+		s.inflightMu.Lock()
+		delete(s.inflight, callKey{d.ReplyTo, d.CorrelationId})
+		s.inflightMu.Unlock()
+	}
+	cancel()
 }
 
 // cancelTracked cancels the call a notice names, if it runs here.
 func (s *Server) cancelTracked(d *amqp091.Delivery) {
 	s.inflightMu.Lock()
-	cancel := s.inflight[cancelKey(d.ReplyTo, d.CorrelationId)]
+	cancel := s.inflight[callKey{d.ReplyTo, d.CorrelationId}]
 	s.inflightMu.Unlock()
 	if cancel != nil {
 		s.log.Debug("amqp: caller cancelled the call", "correlation_id", d.CorrelationId)
@@ -505,9 +509,9 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		s.log.Warn("amqp: undecodable request", "codec", c.Name(), "content_type", d.ContentType,
 			"correlation_id", d.CorrelationId, "err", err)
 	} else {
-		ctx, untrack := s.track(withDelivery(ctx, d), d)
+		ctx, cancel := s.track(withDelivery(ctx, d), d)
 		result, err := s.d.Dispatch(ctx, method, args)
-		untrack()
+		s.untrack(d, cancel)
 		if s.callCtx.Err() != nil {
 			// Close cut the call off: leave the request unacked, so the
 			// broker hands it to another server when the channel closes.
