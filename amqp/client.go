@@ -498,7 +498,7 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 		putBuf(&c.bufs, bp)
 		return err
 	}
-	id := c.idBase + strconv.FormatUint(c.seq.Add(1), 36)
+	id := c.nextID()
 	p, _ := c.calls.Get().(*pendingCall)
 	if p == nil {
 		p = &pendingCall{done: make(chan callResult, 1)}
@@ -550,6 +550,12 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 		}
 		return err
 	}
+}
+
+// nextID returns a correlation id: the client's random prefix and a counter.
+func (c *Client) nextID() string {
+	var b [40]byte
+	return string(strconv.AppendUint(append(b[:0], c.idBase...), c.seq.Add(1), 36))
 }
 
 // forget drops a pending call; a reply arriving later is discarded.
@@ -657,7 +663,7 @@ func (c *Client) Notify(ctx context.Context, method string, args []any) error {
 	// No expiration: ctx bounds the publish, not how long the message may
 	// wait for a server.
 	msg := c.publishing(method, *bp)
-	msg.CorrelationId = c.idBase + strconv.FormatUint(c.seq.Add(1), 36)
+	msg.CorrelationId = c.nextID()
 	n := &pendingNotify{corrID: msg.CorrelationId, done: make(chan error, 1)}
 
 	cs.nmu.Lock()
