@@ -199,7 +199,23 @@ func TestZeroConsumersHint(t *testing.T) {
 	srv := startServer(t, withParams(t, broker, "queue", q))
 	require.NoError(t, srv.Shutdown(ctxT(t, 5*time.Second))) // the queue stays, without consumers
 	c := dialClient(t, withParams(t, broker, "queue", q))
-	err := c.Call(ctxT(t, 300*time.Millisecond), "fib", []any{7}, nil)
+	start := time.Now()
+	err := c.Call(ctxT(t, 30*time.Second), "fib", []any{7}, nil)
+	assert.ErrorIs(t, err, transport.ErrNoServer)
+	assert.ErrorContains(t, err, "queue "+q+" has 0 consumers")
+	assert.Less(t, time.Since(start), 5*time.Second, "a new client that finds no consumer fails at once, not by timeout")
+
+	// A server that comes back is found by the next call.
+	srv2 := startServer(t, withParams(t, broker, "queue", q))
+	defer srv2.Close()
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 10*time.Second), "fib", []any{7}, &n))
+	assert.Equal(t, 13, n)
+
+	// Once a server was seen, calls wait in the queue while it restarts,
+	// and the hint explains a timeout.
+	require.NoError(t, srv2.Shutdown(ctxT(t, 5*time.Second)))
+	err = c.Call(ctxT(t, 300*time.Millisecond), "fib", []any{7}, nil)
 	assert.ErrorIs(t, err, transport.ErrTimeout)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorIs(t, err, transport.ErrNoServer)
@@ -343,9 +359,15 @@ func TestExpiredRequestNotRun(t *testing.T) {
 		ContentType: "application/json", Body: []byte(`{"method":"count","params":[]}`),
 		Headers: amqp091.Table{headerDeadline: past},
 	}))
+	// A request whose caller gave up while it waited in the queue.
+	require.NoError(t, ch.PublishWithContext(ctxT(t, 5*time.Second), "", q, false, false, amqp091.Publishing{
+		ContentType: "application/json", Body: []byte(`{"method":"count","params":[]}`),
+		Headers: amqp091.Table{headerDeadline: time.Now().Add(100 * time.Millisecond).UnixMilli()},
+	}))
+	time.Sleep(200 * time.Millisecond)
 	c := dialClient(t, withParams(t, broker, "queue", q, "codec", "json"))
-	err = c.Call(ctxT(t, 200*time.Millisecond), "count", nil, nil)
-	require.ErrorIs(t, err, transport.ErrTimeout, "nobody serves the queue yet")
+	err = c.Call(ctxT(t, 5*time.Second), "count", nil, nil)
+	require.ErrorIs(t, err, transport.ErrNoServer, "nobody serves the queue yet: a new client says so at once")
 
 	srv2, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
 	require.NoError(t, err)

@@ -46,6 +46,12 @@ type Client struct {
 	hintMu   sync.Mutex // guards the cached consumer count below
 	hintAt   time.Time
 	hintText string
+
+	// served is set once the request queue was seen with a consumer.
+	// Until then each call checks first, so a client that finds no server
+	// fails at once with ErrNoServer instead of at its deadline; after
+	// that, calls wait in the queue while servers restart or reconnect.
+	served atomic.Bool
 }
 
 var _ transport.Client = (*Client)(nil)
@@ -70,11 +76,10 @@ type clientSession struct {
 	nch        *amqp091.Channel // one-way messages, in confirm mode
 	cch        *amqp091.Channel // cancel notices; nil when unsupported
 	replyQueue string
-
-	dead     chan struct{} // closed by the reader when the session ends
-	deadOnce sync.Once
-	err      error         // why it ended, set before dead closes
-	readDone chan struct{} // closed when the reader returns
+	dead       chan struct{} // closed by the reader when the session ends
+	deadOnce   sync.Once
+	err        error         // why it ended, set before dead closes
+	readDone   chan struct{} // closed when the reader returns
 
 	nmu      sync.Mutex // serialises one-way publishes with their sequence numbers
 	notifyMu sync.Mutex // guards notifies
@@ -498,6 +503,14 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 		putBuf(&c.bufs, bp)
 		return err
 	}
+	if !c.served.Load() {
+		if hint := c.consumersHint(cs, time.Now()); hint != "" {
+			putBuf(&c.bufs, bp)
+			return fmt.Errorf("%s: %w: %s, so no server is listening (start one, or check the queue name)", what, transport.ErrNoServer, hint)
+		}
+		c.served.Store(true)
+	}
+	sent := time.Now()
 	id := c.nextID()
 	p, _ := c.calls.Get().(*pendingCall)
 	if p == nil {
@@ -544,7 +557,7 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 			_ = cs.cch.Publish(cancelExchange, "", false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			if hint := c.consumersHint(cs); hint != "" {
+			if hint := c.consumersHint(cs, sent); hint != "" {
 				err = fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)
 			}
 		}
@@ -617,12 +630,14 @@ func decodeTextReply(body []byte, typ string, h amqp091.Table) (any, error) {
 	return TextCodec{}.DecodeReply(body)
 }
 
-// consumersHint says why a call may have timed out: the queue has no
-// consumer, or does not exist. It asks the broker at most once a second.
-func (c *Client) consumersHint(cs *clientSession) string {
+// consumersHint says why a call cannot be answered: the queue has no
+// consumer, or does not exist; "" when it has a consumer (or the check
+// failed). A check begun at or after since is reused, so callers waiting
+// on one another share one passive declare.
+func (c *Client) consumersHint(cs *clientSession, since time.Time) string {
 	c.hintMu.Lock()
 	defer c.hintMu.Unlock()
-	if time.Since(c.hintAt) < time.Second {
+	if !c.hintAt.Before(since) {
 		return c.hintText
 	}
 	c.hintAt, c.hintText = time.Now(), ""

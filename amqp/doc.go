@@ -83,8 +83,12 @@
 // A client publishes requests with mandatory set: a request queue that does
 // not exist fails the call at once with transport.ErrNoServer. The context's
 // deadline becomes the message's expiration and an x-deadline header, so a
-// server never runs a call whose caller has given up; a call that times out
-// on a queue with no consumer says so ("queue rpc_queue has 0 consumers").
+// server never runs a call whose caller has given up. Until a client has
+// seen the request queue with a consumer, it checks before each call (a
+// passive declare) and fails at once with transport.ErrNoServer ("queue
+// rpc_queue has 0 consumers") rather than publishing into a queue nobody
+// serves; once it has seen one, its calls wait in the queue while servers
+// restart or reconnect, and a call that times out there says the same.
 // A server acks a request after publishing its reply, so requests of a
 // server that dies are redelivered to another: delivery is at-least-once
 // (see Guarantees below). Notify publishes a
