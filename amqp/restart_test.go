@@ -152,8 +152,11 @@ func TestBrokerRestart(t *testing.T) {
 		q := testQueue(t, broker)
 		u := withParams(t, broker, "queue", q, kind, "true")
 		srv := startServer(t, u)
-		require.NoError(t, srv.Shutdown(ctxT(t, 5*time.Second)), "the queue stays, without consumers")
 		c := dialClient(t, u, transport.WithLogger(log))
+		// The client meets a server first: a client that never saw one
+		// refuses to publish calls into an unserved queue (ErrNoServer).
+		require.NoError(t, c.Call(ctxT(t, 5*time.Second), "fib", []any{1}, nil), "%s: first call", kind)
+		require.NoError(t, srv.Shutdown(ctxT(t, 5*time.Second)), "the queue stays, without consumers")
 		for i := range backlog {
 			require.NoError(t, c.Notify(ctxT(t, 5*time.Second), "record", []any{i}), "%s: notify %d", kind, i)
 		}
