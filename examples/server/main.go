@@ -10,6 +10,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +54,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 	fs.Var(&listen, "listen", "URL to serve on, repeatable (default "+defaultListen+"); schemes: "+strings.Join(rpcwire.Schemes(), ", "))
 	grace := fs.Duration("shutdown-timeout", 15*time.Second, "how long shutdown waits for calls in flight")
 	maxInFlight := fs.Int("max-inflight", transport.DefaultMaxInFlight, "calls one listener runs at once; more get a busy fault")
+	certFile := fs.String("tls-cert", "", "PEM certificate for https:// listeners (with -tls-key)")
+	keyFile := fs.String("tls-key", "", "PEM private key for https:// listeners")
+	caFile := fs.String("tls-ca", "", "PEM CA certificates to trust for amqps:// brokers (default: the system's)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -65,6 +70,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	reg := funcs.NewRegistry(registry.WithLogger(log))
 	opts := []transport.Option{transport.WithLogger(log), transport.WithMaxInFlight(*maxInFlight)}
+	if *certFile != "" || *keyFile != "" || *caFile != "" {
+		cfg, err := tlsConfig(*certFile, *keyFile, *caFile)
+		if err != nil {
+			log.Error("TLS", "err", err)
+			return 2
+		}
+		opts = append(opts, transport.WithTLSConfig(cfg))
+	}
 
 	var servers []transport.Server
 	defer func() {
@@ -117,4 +130,32 @@ func withDefaults(raw string) string {
 	q.Set("method", "fib")
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// tlsConfig is the TLS setup of every listener: the certificate https://
+// serves and the CAs amqps:// trusts.
+func tlsConfig(certFile, keyFile, caFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if certFile != "" || keyFile != "" {
+		if certFile == "" || keyFile == "" {
+			return nil, errors.New("-tls-cert and -tls-key go together")
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: no PEM certificates in it", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }
