@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"github.com/rpcwire/rpcwire/internal/logbuf"
+	"github.com/rpcwire/rpcwire/transport"
 	"testing"
 	"time"
 
@@ -16,40 +17,63 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestServeSeveralAndShutdown(t *testing.T) {
+// serving is the command running in the background, as a test drives it.
+type serving struct {
+	addrs []string
+	log   *logbuf.Buffer
+	stop  func() int // cancels the command and returns its exit code
+}
+
+// serve runs the command with args until stop, once it listens.
+func serve(t *testing.T, args ...string) serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var log logbuf.Buffer
+	t.Cleanup(cancel)
+	s := serving{log: &logbuf.Buffer{}}
 	ready := make(chan []string, 1)
 	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "mem://server-test-a", "-listen", "mem://server-test-b"}, &log, ready)
-	}()
-	var addrs []string
+	go func() { done <- run(ctx, args, s.log, ready) }()
 	select {
-	case addrs = <-ready:
+	case s.addrs = <-ready:
 	case code := <-done:
-		t.Fatalf("server exited with %d: %s", code, log.String())
+		t.Fatalf("server exited with %d: %s", code, s.log.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not start")
 	}
-	require.Len(t, addrs, 2)
-	for _, addr := range addrs {
-		c, err := rpcwire.Dial(ctx, addr)
-		require.NoError(t, err)
-		var n int
-		require.NoError(t, c.Call(ctx, "fib", []any{7}, &n), addr)
-		assert.Equal(t, 13, n)
-		require.NoError(t, c.Close())
+	s.stop = func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(10 * time.Second):
+			t.Fatal("server did not stop")
+			return -1
+		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not stop")
+	return s
+}
+
+// fib7 calls fib(7) at addr and checks the answer.
+func fib7(t *testing.T, addr string, opts ...transport.Option) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := rpcwire.Dial(ctx, addr, opts...)
+	require.NoError(t, err)
+	defer c.Close()
+	var n int
+	require.NoError(t, c.Call(ctx, "fib", []any{7}, &n), addr)
+	assert.Equal(t, 13, n)
+}
+
+func TestServeSeveralAndShutdown(t *testing.T) {
+	s := serve(t, "-listen", "mem://server-test-a", "-listen", "mem://server-test-b")
+	require.Len(t, s.addrs, 2)
+	for _, addr := range s.addrs {
+		fib7(t, addr)
 	}
-	out := log.String()
+	assert.Equal(t, 0, s.stop())
+	out := s.log.String()
 	assert.Equal(t, 2, bytes.Count([]byte(out), []byte("msg=listening")), out)
 	assert.Contains(t, out, "stopped")
 }

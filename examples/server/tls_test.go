@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rpcwire/rpcwire"
 	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 )
@@ -56,35 +55,9 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 func TestServeHTTPS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var log logbuf.Buffer
-	ready := make(chan []string, 1)
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "https://127.0.0.1:0/", "-tls-cert", certFile, "-tls-key", keyFile, "-tls-ca", certFile}, &log, ready)
-	}()
-	var addrs []string
-	select {
-	case addrs = <-ready:
-	case code := <-done:
-		t.Fatalf("server exited with %d: %s", code, log.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-	c, err := rpcwire.Dial(ctx, addrs[0], transport.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
-	require.NoError(t, err)
-	var n int
-	require.NoError(t, c.Call(ctx, "fib", []any{7}, &n))
-	assert.Equal(t, 13, n)
-	require.NoError(t, c.Close())
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not stop")
-	}
+	s := serve(t, "-listen", "https://127.0.0.1:0/", "-tls-cert", certFile, "-tls-key", keyFile, "-tls-ca", certFile)
+	fib7(t, s.addrs[0], transport.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	assert.Equal(t, 0, s.stop())
 }
 
 func TestTLSFlagErrors(t *testing.T) {
