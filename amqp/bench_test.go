@@ -7,12 +7,13 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // Benchmarks of a round trip through the broker, client and server in
@@ -247,11 +248,11 @@ func BenchmarkVsRaw(b *testing.B) {
 					per := max(b.N/slices, n)
 					var tOurs, tRaw, cpuOurs, cpuRaw time.Duration
 					run := func(f func() error, wall, cpu *time.Duration) {
-						c0 := processCPU()
-						d, err := timeCalls(n, per, f)
+						c0 := transporttest.ProcessCPU()
+						d, err := transporttest.RunCalls(n, per, f)
 						require.NoError(b, err)
 						*wall += d
-						*cpu += processCPU() - c0
+						*cpu += transporttest.ProcessCPU() - c0
 					}
 					for i := range slices {
 						if i%2 == 0 {
@@ -274,38 +275,4 @@ func BenchmarkVsRaw(b *testing.B) {
 			}
 		})
 	}
-}
-
-// timeCalls runs total calls on n goroutines and returns how long they took.
-func timeCalls(n, total int, call func() error) (time.Duration, error) {
-	var next atomic.Int64
-	var failed atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(total) {
-				if err := call(); err != nil {
-					failed.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

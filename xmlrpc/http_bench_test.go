@@ -8,54 +8,24 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/transport/transporttest"
 	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
 // inFlights are the sub-benchmarks: calls kept in flight at once.
 var inFlights = []int{1, 64}
 
-// runCalls makes calls calls on n goroutines and returns how long they
-// took.
-func runCalls(n, calls int, call func() error) (time.Duration, error) {
-	var (
-		next  atomic.Int64
-		wg    sync.WaitGroup
-		first atomic.Pointer[error]
-	)
-	start := time.Now()
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(calls) {
-				if err := call(); err != nil {
-					first.CompareAndSwap(nil, &err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := first.Load(); err != nil {
-		return 0, *err
-	}
-	return time.Since(start), nil
-}
-
 // runInFlight runs b.N calls on n goroutines and reports calls/s.
 func runInFlight(b *testing.B, n int, call func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	if _, err := runCalls(n, b.N, call); err != nil {
+	if _, err := transporttest.RunCalls(n, b.N, call); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
@@ -157,11 +127,11 @@ func BenchmarkVersusRaw(b *testing.B) {
 			round := max(200, 20*n) // long enough that ramp-up and ramp-down matter little
 			var tOurs, tRaw, cpuOurs, cpuRaw time.Duration
 			measure := func(k int, call func() error, wall, cpu *time.Duration) {
-				c0 := cpuTime(b)
-				d, err := runCalls(n, k, call)
+				c0 := transporttest.ProcessCPU()
+				d, err := transporttest.RunCalls(n, k, call)
 				require.NoError(b, err)
 				*wall += d
-				*cpu += cpuTime(b) - c0
+				*cpu += transporttest.ProcessCPU() - c0
 			}
 			for done := 0; done < b.N; done += round {
 				k := min(round, b.N-done)
@@ -176,11 +146,4 @@ func BenchmarkVersusRaw(b *testing.B) {
 			b.ReportMetric(cpuRaw.Seconds()/cpuOurs.Seconds(), "cpu-ratio")
 		})
 	}
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
