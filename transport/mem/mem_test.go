@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -98,4 +99,31 @@ func TestBytesAreCopied(t *testing.T) {
 	in := []byte("keep")
 	require.NoError(t, c.Call(context.Background(), "zero", []any{in}, nil))
 	assert.Equal(t, "keep", string(in), "the server must not write to the caller's memory")
+}
+
+func TestShutdownHonoursContext(t *testing.T) {
+	n := NewNetwork()
+	u := &url.URL{Scheme: "mem", Host: "stubborn"}
+	reg := funcs.NewRegistry()
+	release := make(chan struct{})
+	require.NoError(t, reg.Register("stubborn", func() { <-release })) // ignores its context
+	srv, err := n.Listen(context.Background(), u, reg)
+	require.NoError(t, err)
+	c, err := n.Dial(context.Background(), u)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Notify(context.Background(), "stubborn", nil))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, transport.ErrTimeout, "Shutdown returns when its context ends")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown ignored its context")
+	}
+	close(release)
+	require.NoError(t, srv.Close(), "Close waits for the call to return")
 }
