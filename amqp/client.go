@@ -14,8 +14,8 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Client calls a server through the broker: one connection, a channel
@@ -605,7 +605,7 @@ func (c *Client) decodeReply(ctx context.Context, what string, r *callResult, re
 		}
 		return fmt.Errorf("%s: reply: %w", what, err)
 	}
-	if err := registry.Assign(reply, result); err != nil {
+	if err := wire.Assign(reply, result); err != nil {
 		return fmt.Errorf("%s: reply: %w", what, err)
 	}
 	return nil

@@ -12,8 +12,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // JSONMaxDepth bounds how deeply arrays and objects nest in a JSON body,
@@ -411,7 +411,7 @@ func (d *jsonDecoder) untag(tag string, v any) (any, error) {
 		if !ok {
 			return nil, d.errorf("%s must be a string", tagDateTime)
 		}
-		t, err := registry.ParseTime(s)
+		t, err := wire.ParseTime(s)
 		if err != nil {
 			return nil, d.errorf("%s: %v", tagDateTime, err)
 		}
@@ -588,7 +588,7 @@ func hexRune(b []byte) rune {
 }
 
 // appendJSONValue appends v as JSON. Wire values are written directly;
-// anything else goes through registry.ToWire first.
+// anything else goes through wire.Convert first.
 func appendJSONValue(dst []byte, v any, depth int) ([]byte, error) {
 	if depth > JSONMaxDepth {
 		return dst, fmt.Errorf("value nested deeper than %d levels", JSONMaxDepth)
@@ -629,7 +629,7 @@ func appendJSONValue(dst []byte, v any, depth int) ([]byte, error) {
 	case map[string]any:
 		return appendJSONMap(dst, x, depth)
 	}
-	w, err := registry.ToWire(v)
+	w, err := wire.Convert(v)
 	if err != nil {
 		return dst, err
 	}

@@ -11,8 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // textFaultPrefix starts the body of a fault reply in the text codec.
@@ -111,7 +111,7 @@ func appendTextArgs(dst []byte, args []any) ([]byte, error) {
 
 // appendTextArg writes one argument as a token.
 func appendTextArg(dst []byte, v any) ([]byte, error) {
-	w, err := registry.ToWire(v)
+	w, err := wire.Convert(v)
 	if err != nil {
 		return dst, err
 	}
@@ -233,7 +233,7 @@ const (
 // appendTextResult writes a reply's result as text and names its type.
 // Bytes are written raw; arrays and structs in the JSON codec's form.
 func appendTextResult(dst []byte, result any) ([]byte, string, error) {
-	w, err := registry.ToWire(result)
+	w, err := wire.Convert(result)
 	if err != nil {
 		return dst, "", err
 	}

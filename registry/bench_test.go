@@ -67,37 +67,3 @@ func benchDispatch(b *testing.B, reg *registry.Registry, method string, args []a
 		}
 	}
 }
-
-// BenchmarkConvert measures the conversions every transport makes: a Go
-// result to wire values, and a wire reply into the caller's variable.
-func BenchmarkConvert(b *testing.B) {
-	p := benchPoint{X: 1, Y: 2, Label: "p"}
-	w, err := registry.ToWire(p)
-	require.NoError(b, err)
-	b.Run("ToWire/struct", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := registry.ToWire(p); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Assign/int", func(b *testing.B) {
-		b.ReportAllocs()
-		var n int
-		for b.Loop() {
-			if err := registry.Assign(&n, int64(3000)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Assign/struct", func(b *testing.B) {
-		b.ReportAllocs()
-		var got benchPoint
-		for b.Loop() {
-			if err := registry.Assign(&got, w); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}

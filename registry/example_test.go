@@ -92,33 +92,3 @@ func ExampleWithMiddleware() {
 	// level=WARN msg="call failed" method=fun_add fault=-32602
 	// level=WARN msg="call failed" method=no_such_method fault=-32601
 }
-
-func ExampleAssign() {
-	// A client decodes a reply into wire values, then stores them in the
-	// caller's variable with Assign.
-	type Point struct {
-		X, Y  int
-		Label string `rpc:"label"`
-	}
-	wire := map[string]any{"X": int64(3), "Y": int64(-4), "label": "corner", "extra": "ignored"}
-
-	var p Point
-	if err := registry.Assign(&p, wire); err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Printf("%+v\n", p)
-
-	var when time.Time // Python's xmlrpc.client sends dates like this
-	_ = registry.Assign(&when, "20260125T14:06:04")
-	fmt.Println(when)
-
-	var small int8
-	fmt.Println(registry.Assign(&small, int64(200)))
-	fmt.Println(registry.Assign(p, wire))
-	// Output:
-	// {X:3 Y:-4 Label:corner}
-	// 2026-01-25 14:06:04 +0000 UTC
-	// 200 overflows int8 (-128 to 127)
-	// rpcwire: reply must be a non-nil pointer, got registry_test.Point
-}

@@ -20,8 +20,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Request is a call as middleware sees it.
@@ -132,7 +134,12 @@ type method struct {
 	help     string
 }
 
-var typeContext = reflect.TypeFor[context.Context]()
+var (
+	typeContext = reflect.TypeFor[context.Context]()
+	typeError   = reflect.TypeFor[error]()
+	typeTime    = reflect.TypeFor[time.Time]()
+	typeBytes   = reflect.TypeFor[[]byte]()
+)
 
 // Register adds fn under name. fn must be a function whose parameters
 // (after an optional leading context.Context) and result can travel on the
@@ -201,7 +208,7 @@ func newMethod(name string, fn any) (*method, error) {
 		if m.variadic && i == t.NumIn()-1 {
 			check = p.Elem()
 		}
-		if err := checkType(check, map[reflect.Type]bool{}); err != nil {
+		if err := wire.Check(check); err != nil {
 			return nil, fmt.Errorf("registry: %s: parameter %d: %w", name, len(m.params)+1, err)
 		}
 		m.params = append(m.params, p)
@@ -230,7 +237,7 @@ func newMethod(name string, fn any) (*method, error) {
 		return nil, fmt.Errorf("registry: %s: want at most 2 results (value, error), got %d", name, t.NumOut())
 	}
 	if m.hasValue {
-		if err := checkType(t.Out(0), map[reflect.Type]bool{}); err != nil {
+		if err := wire.Check(t.Out(0)); err != nil {
 			return nil, fmt.Errorf("registry: %s: result: %w", name, err)
 		}
 	}
@@ -272,7 +279,7 @@ func (r *Registry) Methods() []string {
 }
 
 // Dispatch runs method with args through the middleware and returns its
-// result. args are wire values, converted to the parameter types as Assign
+// result. args are wire values, converted to the parameter types as wire.Assign
 // does. Errors wrap transport.ErrMethodNotFound, ErrInvalidParams (naming
 // the argument that does not fit) or ErrInternal (for a panic), or are
 // what the function returned. A call whose ctx is already done does not
@@ -414,7 +421,7 @@ func assignArg(dst reflect.Value, v any) error {
 			return nil
 		}
 	}
-	return assign(dst, v, 0)
+	return wire.AssignValue(dst, v)
 }
 
 func plural(n int) string {

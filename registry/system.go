@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Names of the introspection methods.
@@ -58,7 +59,7 @@ func (r *Registry) oneOfMulticall(ctx context.Context, entry any) (any, error) {
 	c, ok := entry.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%w: multicall entry must be a struct {methodName, params}, got %s",
-			transport.ErrInvalidParams, describe(entry))
+			transport.ErrInvalidParams, wire.Describe(entry))
 	}
 	name, ok := c["methodName"].(string)
 	if !ok {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // systemNames are the methods New adds unless WithoutIntrospection.
@@ -57,7 +58,7 @@ func TestListMethods(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "aaa", got.([]string)[0], "later registrations show up, sorted")
 
-	w, err := registry.ToWire(got)
+	w, err := wire.Convert(got)
 	require.NoError(t, err)
 	assert.IsType(t, []any{}, w, "the result travels as an array")
 }
@@ -183,7 +184,7 @@ func TestMulticall(t *testing.T) {
 	require.IsType(t, []any{}, out[13])
 	assert.Contains(t, out[13].([]any)[0], "fun_add")
 
-	w, err := registry.ToWire(got)
+	w, err := wire.Convert(got)
 	require.NoError(t, err, "the result is encodable")
 	assert.Len(t, w, len(calls))
 }

@@ -56,7 +56,7 @@ type Dispatcher interface {
 //
 // Decoded values are wire values: nil, bool, int64, float64, string,
 // []byte, time.Time, []any and map[string]any. Encoders accept those and
-// any Go value registry.ToWire accepts.
+// any Go value wire.Convert accepts.
 type Codec interface {
 	// Name is the codec's short name, as used in URLs ("xml", "json").
 	Name() string

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Settings of the client's http.Transport. The idle pool is large so that
@@ -133,7 +133,7 @@ func (c *client) Call(ctx context.Context, method string, args []any, reply any)
 	if err != nil {
 		return err
 	}
-	if err := registry.Assign(reply, result); err != nil {
+	if err := wire.Assign(reply, result); err != nil {
 		return fmt.Errorf("xmlrpc: call %s: reply: %w", method, err)
 	}
 	return nil

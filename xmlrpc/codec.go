@@ -26,7 +26,7 @@ const (
 // <dateTime.iso8601> time.Time, <base64> []byte, <array> []any, <struct>
 // map[string]any and <nil/> nil.
 //
-// Encoding accepts wire values and anything registry.ToWire converts.
+// Encoding accepts wire values and anything wire.Convert converts.
 // Integers that fit 32 bits are sent as <int>, larger ones as <i8>; times
 // are sent in UTC in Python's 20060102T15:04:05 form (whole seconds); struct
 // members are sorted by name.

@@ -6,8 +6,8 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // call decodes a whole <methodCall>.
@@ -423,7 +423,7 @@ func (d *decoder) scalar(typ, body []byte, off int) (any, error) {
 		}
 		return f, nil
 	case "dateTime.iso8601":
-		t, err := registry.ParseTime(string(trimSpace(body)))
+		t, err := wire.ParseTime(string(trimSpace(body)))
 		if err != nil {
 			return nil, d.errorf(off, "<dateTime.iso8601>: %v", err)
 		}

@@ -10,11 +10,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/rpcwire/rpcwire/registry"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // encoder appends XML-RPC values. Common types take a type switch; the
-// rest go through registry.ToWire.
+// rest go through wire.Convert.
 type encoder struct {
 	maxDepth int
 }
@@ -117,7 +117,7 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case map[string]float64:
 		return appendMembers(dst, x, func(dst []byte, f float64) ([]byte, error) { return appendDoubleValue(dst, f) })
 	}
-	w, err := registry.ToWire(v)
+	w, err := wire.Convert(v)
 	if err != nil {
 		return dst, &EncodeError{Msg: err.Error()}
 	}

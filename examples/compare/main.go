@@ -52,6 +52,7 @@ import (
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 const (
@@ -351,7 +352,7 @@ func writeMemProfile(path string) error {
 func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 	cfg := r.cfg
 	if want, err := r.reg.Dispatch(ctx, cfg.method, cfg.args); err == nil {
-		if w, err := registry.ToWire(want); err == nil {
+		if w, err := wire.Convert(want); err == nil {
 			r.want = w
 		}
 	} else if len(cfg.transports) > 0 {

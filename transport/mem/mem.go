@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Network is a namespace of mem:// servers. Servers listening on one
@@ -146,7 +146,7 @@ func (s *server) start(ctx context.Context, method string, args []any, done chan
 		var r reply
 		if err != nil {
 			r.fault = transport.ToRemote(err)
-		} else if r.result, err = registry.ToWire(result); err != nil {
+		} else if r.result, err = wire.Convert(result); err != nil {
 			r.fault = &transport.RemoteError{Code: transport.CodeInternal, Message: "encode result of " + method + ": " + err.Error()}
 		}
 		if done != nil {
@@ -227,11 +227,11 @@ func (c *client) prepare(ctx context.Context, method string, args []any) (*serve
 	if s == nil {
 		return nil, nil, fmt.Errorf("call %s: %w listening on mem://%s", method, transport.ErrNoServer, c.name)
 	}
-	wire, err := toWireArgs(args)
+	wargs, err := toWireArgs(args)
 	if err != nil {
 		return nil, nil, fmt.Errorf("call %s: %w", method, err)
 	}
-	return s, wire, nil
+	return s, wargs, nil
 }
 
 // Call implements transport.Client.
@@ -243,12 +243,12 @@ func (c *client) Call(ctx context.Context, method string, args []any, result any
 			defer cancel()
 		}
 	}
-	s, wire, err := c.prepare(ctx, method, args)
+	s, wargs, err := c.prepare(ctx, method, args)
 	if err != nil {
 		return err
 	}
 	done := make(chan reply, 1)
-	if err := s.start(ctx, method, wire, done); err != nil {
+	if err := s.start(ctx, method, wargs, done); err != nil {
 		return err
 	}
 	select {
@@ -256,7 +256,7 @@ func (c *client) Call(ctx context.Context, method string, args []any, result any
 		if r.fault != nil {
 			return transport.FaultError(ctx, "call "+method, r.fault)
 		}
-		if err := registry.Assign(result, r.result); err != nil {
+		if err := wire.Assign(result, r.result); err != nil {
 			return fmt.Errorf("call %s: reply: %w", method, err)
 		}
 		return nil
@@ -270,11 +270,11 @@ func (c *client) Call(ctx context.Context, method string, args []any, result any
 // Notify implements transport.Client: the call runs in the background and
 // its result is dropped.
 func (c *client) Notify(ctx context.Context, method string, args []any) error {
-	s, wire, err := c.prepare(ctx, method, args)
+	s, wargs, err := c.prepare(ctx, method, args)
 	if err != nil {
 		return err
 	}
-	return s.start(context.Background(), method, wire, nil)
+	return s.start(context.Background(), method, wargs, nil)
 }
 
 // Close implements transport.Client.
@@ -288,7 +288,7 @@ func (c *client) Close() error {
 func toWireArgs(args []any) ([]any, error) {
 	out := make([]any, len(args))
 	for i, a := range args {
-		w, err := registry.ToWire(a)
+		w, err := wire.Convert(a)
 		if err != nil {
 			return nil, fmt.Errorf("argument %d: %w", i+1, err)
 		}

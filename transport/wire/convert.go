@@ -1,4 +1,15 @@
-package registry
+// Package wire is rpcwire's value model: the set of values that travel
+// on every wire, and the conversions between Go values and them.
+//
+// Wire values are nil, bool, int64, float64, string, []byte, time.Time,
+// []any and map[string]any (nested to any depth). Codecs decode bodies
+// into wire values and encode wire values (and any Go value Convert
+// accepts) into bodies; the registry assigns wire values to a function's
+// parameters with Assign's rules, and clients assign results the same way.
+// Like database/sql/driver's Value, the set lives beside the contract
+// (package transport) so that codecs, transports and the registry share
+// it without importing one another.
+package wire
 
 import (
 	"bytes"
@@ -8,11 +19,11 @@ import (
 	"time"
 )
 
-// maxDepth bounds nesting when converting values, so a cyclic or absurdly
+// MaxDepth bounds nesting when converting values, so a cyclic or absurdly
 // deep value gives an error instead of exhausting the stack.
-const maxDepth = 512
+const MaxDepth = 512
 
-// ToWire converts a Go value to wire values (nil, bool, int64, float64,
+// Convert converts a Go value to wire values (nil, bool, int64, float64,
 // string, []byte, time.Time, []any, map[string]any): integers widen to
 // int64, slices and arrays become []any, maps with string keys and structs
 // become map[string]any (field names as Assign reads them), pointers and
@@ -20,7 +31,7 @@ const maxDepth = 512
 // become []byte, and errors become their text. Unsigned values above
 // math.MaxInt64, channels, functions, complex numbers, maps without string
 // keys and cycles (or nesting deeper than 512 levels) are errors.
-func ToWire(v any) (any, error) {
+func Convert(v any) (any, error) {
 	return toWire(v, 0)
 }
 
@@ -40,8 +51,8 @@ func toWire(v any, depth int) (any, error) {
 		}
 		return x.Error(), nil
 	}
-	if depth > maxDepth {
-		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
+	if depth > MaxDepth {
+		return nil, tooDeep()
 	}
 	switch x := v.(type) {
 	case []any:
@@ -49,7 +60,7 @@ func toWire(v any, depth int) (any, error) {
 		for i, e := range x {
 			w, err := toWire(e, depth+1)
 			if err != nil {
-				return nil, err
+				return nil, Within(err, Index(i))
 			}
 			out[i] = w
 		}
@@ -59,7 +70,7 @@ func toWire(v any, depth int) (any, error) {
 		for k, e := range x {
 			w, err := toWire(e, depth+1)
 			if err != nil {
-				return nil, err
+				return nil, Within(err, k)
 			}
 			out[k] = w
 		}
@@ -68,9 +79,14 @@ func toWire(v any, depth int) (any, error) {
 	return reflectToWire(reflect.ValueOf(v), depth)
 }
 
+// tooDeep is the error for a value nested deeper than MaxDepth (or cyclic).
+func tooDeep() error {
+	return &ConversionError{Reason: fmt.Sprintf("value nested deeper than %d levels (or cyclic)", MaxDepth)}
+}
+
 func reflectToWire(rv reflect.Value, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
+	if depth > MaxDepth {
+		return nil, tooDeep()
 	}
 	switch rv.Kind() {
 	case reflect.Invalid:
@@ -82,7 +98,7 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		n := rv.Uint()
 		if n > math.MaxInt64 {
-			return nil, fmt.Errorf("%d does not fit a 64-bit signed integer", n)
+			return nil, &ConversionError{Got: n, Reason: fmt.Sprintf("%d does not fit a 64-bit signed integer", n)}
 		}
 		return int64(n), nil
 	case reflect.Float32, reflect.Float64:
@@ -116,14 +132,14 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 		for i := range out {
 			w, err := reflectToWire(rv.Index(i), depth+1)
 			if err != nil {
-				return nil, err
+				return nil, Within(err, Index(i))
 			}
 			out[i] = w
 		}
 		return out, nil
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
-			return nil, fmt.Errorf("cannot encode %s: map keys must be strings", rv.Type())
+			return nil, &ConversionError{Reason: fmt.Sprintf("cannot encode %s: map keys must be strings", rv.Type())}
 		}
 		if rv.IsNil() {
 			return nil, nil
@@ -133,7 +149,7 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 		for it.Next() {
 			w, err := reflectToWire(it.Value(), depth+1)
 			if err != nil {
-				return nil, err
+				return nil, Within(err, it.Key().String())
 			}
 			out[it.Key().String()] = w
 		}
@@ -151,11 +167,11 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 			}
 			w, err := reflectToWire(fv, depth+1)
 			if err != nil {
-				return nil, err
+				return nil, Within(err, f.name)
 			}
 			out[f.name] = w
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("cannot encode a value of type %s", rv.Type())
+	return nil, &ConversionError{Reason: fmt.Sprintf("cannot encode a value of type %s", rv.Type())}
 }

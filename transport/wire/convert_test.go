@@ -1,4 +1,4 @@
-package registry_test
+package wire_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rpcwire/rpcwire/registry"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // nilErr is an error whose Error method panics on a nil receiver.
@@ -34,7 +34,7 @@ type withInterfaces struct {
 	Empty any
 }
 
-func TestToWire(t *testing.T) {
+func TestConvert(t *testing.T) {
 	five := 5
 	var nilPoint *point
 	var nilMap map[string]int
@@ -94,22 +94,22 @@ func TestToWire(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := registry.ToWire(c.in)
+			got, err := wire.Convert(c.in)
 			require.NoError(t, err)
 			assert.Equal(t, c.want, got)
 		})
 	}
 }
 
-func TestToWireCopiesTypedBytes(t *testing.T) {
+func TestConvertCopiesTypedBytes(t *testing.T) {
 	b := blob("abc")
-	got, err := registry.ToWire(b)
+	got, err := wire.Convert(b)
 	require.NoError(t, err)
 	b[0] = 'X'
 	assert.Equal(t, []byte("abc"), got)
 }
 
-func TestToWireErrors(t *testing.T) {
+func TestConvertErrors(t *testing.T) {
 	type withChan struct{ C chan int }
 	cases := []struct {
 		name string
@@ -128,7 +128,7 @@ func TestToWireErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := registry.ToWire(c.in)
+			got, err := wire.Convert(c.in)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 			assert.Nil(t, got)
@@ -143,7 +143,7 @@ type loop struct {
 	N    int
 }
 
-func TestToWireCycles(t *testing.T) {
+func TestConvertCycles(t *testing.T) {
 	selfPtr := &node{Value: 1}
 	selfPtr.Next = selfPtr
 
@@ -165,7 +165,7 @@ func TestToWireCycles(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			_, err := registry.ToWire(v)
+			_, err := wire.Convert(v)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "nested deeper than 512 levels")
 			assert.Less(t, time.Since(start), 5*time.Second)
@@ -177,14 +177,14 @@ func TestToWireCycles(t *testing.T) {
 	for i := range 100 {
 		deep = &node{Value: i, Next: deep}
 	}
-	got, err := registry.ToWire(deep)
+	got, err := wire.Convert(deep)
 	require.NoError(t, err)
 	assert.Equal(t, int64(99), got.(map[string]any)["Value"])
 }
 
-// TestToWireAssignRoundTrip checks that what ToWire produces, Assign reads
+// TestConvertAssignRoundTrip checks that what Convert produces, Assign reads
 // back into the original type.
-func TestToWireAssignRoundTrip(t *testing.T) {
+func TestConvertAssignRoundTrip(t *testing.T) {
 	five := 5
 	values := []any{
 		42, int8(-3), uint16(9), 2.5, float32(1.5), "s", true, []byte("b"), blob("c"), []myByte("d"), [4]byte{1, 2, 3, 4},
@@ -194,10 +194,10 @@ func TestToWireAssignRoundTrip(t *testing.T) {
 	}
 	for _, v := range values {
 		t.Run(reflect.TypeOf(v).String(), func(t *testing.T) {
-			w, err := registry.ToWire(v)
+			w, err := wire.Convert(v)
 			require.NoError(t, err)
 			dst := reflect.New(reflect.TypeOf(v))
-			require.NoError(t, registry.Assign(dst.Interface(), w))
+			require.NoError(t, wire.Assign(dst.Interface(), w))
 			assert.Equal(t, v, dst.Elem().Interface())
 		})
 	}

@@ -1,4 +1,4 @@
-package registry
+package wire
 
 import (
 	"bytes"
@@ -6,69 +6,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
-
-// ConversionError says why a wire value does not fit a Go type. Path
-// locates the value inside the argument ("[2].name"), empty at top level.
-type ConversionError struct {
-	Path string
-	Want reflect.Type
-	Got  any
-	// Reason is set when the type fits but the value does not (overflow).
-	Reason string
-}
-
-// Error implements error.
-func (e *ConversionError) Error() string {
-	var b strings.Builder
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	if e.Reason != "" {
-		b.WriteString(e.Reason)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "want %s, got %s", e.Want, describe(e.Got))
-	return b.String()
-}
-
-// describe names a wire value's type, with a short excerpt of the value.
-func describe(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "nil"
-	case string:
-		if len(x) > 32 {
-			cut := 32
-			for cut > 0 && !utf8.RuneStart(x[cut]) {
-				cut--
-			}
-			x = x[:cut] + "..."
-		}
-		return "string " + strconv.Quote(x)
-	case int64:
-		return "int " + strconv.FormatInt(x, 10)
-	case float64:
-		return "double " + strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return "boolean " + strconv.FormatBool(x)
-	case []byte:
-		return "base64"
-	case time.Time:
-		return "dateTime"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "struct"
-	}
-	return fmt.Sprintf("%T", v)
-}
 
 var (
 	typeTime  = reflect.TypeFor[time.Time]()
@@ -85,7 +26,7 @@ var (
 // small integers into []byte, dateTime or ISO 8601 strings into time.Time,
 // and anything into an empty interface. nil clears pointers, slices, maps
 // and interfaces. Go values that are not wire values (an int, a []string,
-// a struct) are first converted with ToWire. dst nil discards v; any other
+// a struct) are first converted with Convert. dst nil discards v; any other
 // dst must be a non-nil pointer. A value that does not fit is a
 // *ConversionError.
 func Assign(dst any, v any) error {
@@ -130,20 +71,27 @@ func Assign(dst any, v any) error {
 	return assign(rv.Elem(), v, 0)
 }
 
+// AssignValue stores the wire value v in dst, a settable value, with
+// Assign's conversions. The registry uses it to fill a function's
+// parameters in place.
+func AssignValue(dst reflect.Value, v any) error {
+	return assign(dst, v, 0)
+}
+
 // assign is Assign's reflective path. Errors are *ConversionError whose
 // Path is relative to dst; callers prefix their own step (see within).
 func assign(dst reflect.Value, v any, depth int) error {
 	t := dst.Type()
 	mismatch := func() error {
-		if !isWire(v) { // a Go value from an in-process caller
-			if w, err := toWire(v, depth); err == nil && isWire(w) {
+		if !IsValue(v) { // a Go value from an in-process caller
+			if w, err := toWire(v, depth); err == nil && IsValue(w) {
 				return assign(dst, w, depth+1)
 			}
 		}
 		return &ConversionError{Want: t, Got: v}
 	}
-	if depth > maxDepth {
-		return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("value nested deeper than %d levels", maxDepth)}
+	if depth > MaxDepth {
+		return &ConversionError{Want: t, Got: v, Reason: fmt.Sprintf("value nested deeper than %d levels", MaxDepth)}
 	}
 	switch t.Kind() {
 	case reflect.Interface:
@@ -241,7 +189,7 @@ func assign(dst reflect.Value, v any, depth int) error {
 		s := reflect.MakeSlice(t, len(a), len(a))
 		for i, e := range a {
 			if err := assign(s.Index(i), e, depth+1); err != nil {
-				return within(err, i, "")
+				return Within(err, Index(i))
 			}
 		}
 		dst.Set(s)
@@ -272,7 +220,7 @@ func assign(dst reflect.Value, v any, depth int) error {
 		}
 		for i, e := range a {
 			if err := assign(dst.Index(i), e, depth+1); err != nil {
-				return within(err, i, "")
+				return Within(err, Index(i))
 			}
 		}
 		return nil
@@ -294,7 +242,7 @@ func assign(dst reflect.Value, v any, depth int) error {
 		for k, e := range m {
 			ev.SetZero()
 			if err := assign(ev, e, depth+1); err != nil {
-				return within(err, -1, k)
+				return Within(err, k)
 			}
 			kv.SetString(k)
 			out.SetMapIndex(kv, ev)
@@ -327,44 +275,12 @@ func assign(dst reflect.Value, v any, depth int) error {
 				continue
 			}
 			if err := assign(dst.FieldByIndex(f.index), e, depth+1); err != nil {
-				return within(err, -1, f.name)
+				return Within(err, f.name)
 			}
 		}
 		return nil
 	}
 	return mismatch()
-}
-
-// isWire reports whether v is one of the wire value types.
-func isWire(v any) bool {
-	switch v.(type) {
-	case nil, bool, int64, float64, string, []byte, time.Time, []any, map[string]any:
-		return true
-	}
-	return false
-}
-
-// within prefixes a conversion error's path with the step that led to the
-// value: an array index (i >= 0) or a struct key. Paths are built only on
-// failure, so successful conversions allocate none.
-func within(err error, i int, key string) error {
-	var ce *ConversionError
-	if !errors.As(err, &ce) {
-		return err
-	}
-	step := key
-	if i >= 0 {
-		step = "[" + strconv.Itoa(i) + "]"
-	}
-	switch {
-	case ce.Path == "":
-		ce.Path = step
-	case ce.Path[0] == '[':
-		ce.Path = step + ce.Path
-	default:
-		ce.Path = step + "." + ce.Path
-	}
-	return ce
 }
 
 // outOfRange is the error for a number of the right kind that t cannot hold.
@@ -440,11 +356,19 @@ func fieldsOf(t reflect.Type) []field {
 	return f.([]field)
 }
 
-// errUnsupported is returned for Go types no codec can carry.
-var errUnsupported = errors.New("type cannot travel over rpcwire")
+// ErrUnsupported is wrapped by Check's errors: a Go type no codec can carry.
+var ErrUnsupported = errors.New("type cannot travel over rpcwire")
 
-// checkType reports whether values of t can be carried on the wire, as a
-// parameter (decoded into) or a result (encoded from).
+// Check reports whether values of t can travel: be assigned from wire
+// values (as a parameter) and converted to them (as a result). Channels,
+// functions, complex numbers, maps without string keys, interfaces with
+// methods (other than error) and types containing them are refused.
+func Check(t reflect.Type) error {
+	return checkType(t, map[reflect.Type]bool{})
+}
+
+// checkType is Check, remembering the types it has seen so recursive
+// types end.
 func checkType(t reflect.Type, seen map[reflect.Type]bool) error {
 	if seen[t] {
 		return nil
@@ -463,7 +387,7 @@ func checkType(t reflect.Type, seen map[reflect.Type]bool) error {
 		return checkType(t.Elem(), seen)
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
-			return fmt.Errorf("%s: %w (map keys must be strings)", t, errUnsupported)
+			return fmt.Errorf("%s: %w (map keys must be strings)", t, ErrUnsupported)
 		}
 		return checkType(t.Elem(), seen)
 	case reflect.Struct:
@@ -477,5 +401,5 @@ func checkType(t reflect.Type, seen map[reflect.Type]bool) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("%s: %w", t, errUnsupported)
+	return fmt.Errorf("%s: %w", t, ErrUnsupported)
 }
