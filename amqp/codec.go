@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // codec is a message body format on the queue.
@@ -13,7 +13,7 @@ type codec = transport.Codec
 // The codecs, by URL name. xml is the xmlrpc package's codec: the same
 // bodies as XML-RPC over HTTP, on another carrier.
 var (
-	xmlCodec  codec = xmlrpc.Codec{}
+	xmlCodec  codec = xmlcodec.Codec{}
 	jsonCodec codec = JSONCodec{}
 	textCodec codec = TextCodec{}
 )

@@ -52,7 +52,7 @@
 //
 // # Codecs
 //
-//   - xml: XML-RPC methodCall/methodResponse bodies (xmlrpc.Codec), the same
+//   - xml: XML-RPC methodCall/methodResponse bodies (xmlcodec.Codec), the same
 //     bytes as XML-RPC over HTTP. The default; any value type.
 //   - json: a small envelope ({"method","params"} → {"result"} or
 //     {"error":{"code","message"}}), see JSONCodec. Any value type; the

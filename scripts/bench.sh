@@ -5,7 +5,7 @@
 #   scripts/bench.sh                      # run all benchmarks, -count 6, summarise with benchstat
 #   scripts/bench.sh -base main           # also run them on git ref main (in a temporary worktree) and compare
 #   scripts/bench.sh -old old.txt         # compare with an earlier run's output
-#   scripts/bench.sh -bench 'Transports|Codec' -count 10 -pkg ./xmlrpc -o new.txt
+#   scripts/bench.sh -bench 'Decode|Encode' -count 10 -pkg ./xmlrpc/xmlcodec -o new.txt
 #
 # Results are written to $TMPDIR/rpcwire-bench/ (or -o FILE); the old/new files are plain
 # `go test -bench` output, so they can be kept and compared later. Absolute

@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh                 # every target, 30s each
 #   FUZZTIME=2m scripts/fuzz.sh     # longer
-#   scripts/fuzz.sh ./xmlrpc/       # only some packages
+#   scripts/fuzz.sh ./xmlrpc/xmlcodec/      # only some packages
 #
 # Targets are discovered with `go test -list '^Fuzz'`. A crasher makes the
 # script fail; Go writes the input under <pkg>/testdata/fuzz/<FuzzName>/,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/wire"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // Settings of the client's http.Transport. The idle pool is large so that
@@ -120,7 +121,7 @@ type client struct {
 	tr      *http.Transport
 	hc      *http.Client
 	conns   *connSet // every connection tr opened, so Close can end calls in flight
-	codec   Codec
+	codec   xmlcodec.Codec
 	maxSize int64
 	timeout time.Duration
 	closed  atomic.Bool

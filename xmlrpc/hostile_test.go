@@ -27,6 +27,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // listenWith starts the test server's registry with cfg's limits on a free
@@ -219,7 +220,7 @@ func TestHostileElementCounts(t *testing.T) {
 	}
 	stillServes(t, srv.Addr(), 5*time.Second)
 
-	c := xmlrpc.Codec{MaxElements: 1000}
+	c := xmlcodec.Codec{MaxElements: 1000}
 	_, _, err := c.DecodeCall([]byte(`<methodCall><methodName>m</methodName><params><param><value><array><data>` +
 		strings.Repeat(tiny, 1000) + `</data></array></value></param></params></methodCall>`))
 	assert.ErrorIs(t, err, transport.ErrParse, "more elements than MaxElements")

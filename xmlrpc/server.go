@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // Limits of the http.Server that Listen starts; ListenConfig changes them.
@@ -50,7 +51,7 @@ var (
 // handler serves XML-RPC calls on one HTTP endpoint.
 type handler struct {
 	d       transport.Dispatcher
-	codec   Codec
+	codec   xmlcodec.Codec
 	maxSize int64
 	timeout time.Duration
 	logger  *slog.Logger

@@ -6,7 +6,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // defaultAMQPPrefetch is the amqp transport's prefetch when its URL sets
@@ -19,11 +19,11 @@ const defaultAMQPPrefetch = amqp.DefaultWorkers
 func codecFor(u *url.URL) transport.Codec {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
-		return xmlrpc.Codec{}
+		return xmlcodec.Codec{}
 	case "amqp", "amqps":
 		switch strings.ToLower(u.Query().Get("codec")) {
 		case "", "xml", "xmlrpc", "xml-rpc":
-			return xmlrpc.Codec{}
+			return xmlcodec.Codec{}
 		case "json":
 			return amqp.JSONCodec{}
 		case "text", "plain":

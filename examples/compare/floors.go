@@ -18,7 +18,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // The raw floors are what the client libraries alone achieve: the same
@@ -334,7 +334,7 @@ func floorBody(t *target, r *runner) ([]byte, string, error) {
 	}
 	codec := codecFor(u)
 	if codec == nil {
-		codec = xmlrpc.Codec{}
+		codec = xmlcodec.Codec{}
 	}
 	b, err := codec.AppendCall(nil, r.cfg.method, r.cfg.args)
 	if err != nil {

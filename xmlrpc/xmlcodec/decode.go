@@ -1,4 +1,4 @@
-package xmlrpc
+package xmlcodec
 
 import (
 	"bytes"

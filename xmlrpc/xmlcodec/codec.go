@@ -1,12 +1,19 @@
-// Package xmlrpc speaks XML-RPC: a Codec that turns calls and replies into
-// XML-RPC bodies and back, and an HTTP server and client built on it. The
-// codec is also what the AMQP transport uses to carry XML-RPC bodies.
-package xmlrpc
+// Package xmlcodec is the XML-RPC body codec: it turns calls and replies
+// into XML-RPC methodCall and methodResponse bodies and back, with no
+// carrier of its own. The xmlrpc package carries these bodies over HTTP,
+// the amqp package over RabbitMQ and transport/mem in process, byte for
+// byte the same.
+//
+// The decoder is a scanner for the subset of XML that XML-RPC uses (no
+// DTDs, so no entity expansion), bounded in nesting depth and element
+// count, and never recursive; the encoder appends to a caller's buffer.
+package xmlcodec
 
 import (
 	"fmt"
 
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Default limits of a zero Codec.
@@ -78,40 +85,24 @@ func (e *SyntaxError) Error() string {
 // Unwrap returns transport.ErrParse.
 func (e *SyntaxError) Unwrap() error { return transport.ErrParse }
 
-// EncodeError reports a value the codec cannot put on the wire.
-type EncodeError struct {
-	// Path locates the value inside the call or reply, e.g. "args[1].name[3]".
-	Path string
-	// Msg says what was wrong.
-	Msg string
-}
-
-// Error implements error.
-func (e *EncodeError) Error() string {
-	if e.Path == "" {
-		return "xml-rpc: cannot encode value: " + e.Msg
-	}
-	return "xml-rpc: cannot encode " + e.Path + ": " + e.Msg
-}
-
 // AppendCall appends a <methodCall> for method with args to dst. On error
 // it returns dst unchanged.
 func (c Codec) AppendCall(dst []byte, method string, args []any) ([]byte, error) {
 	if method == "" {
-		return dst, &EncodeError{Path: "method name", Msg: "empty"}
+		return dst, wire.Within(encodeError("empty"), "method name")
 	}
 	e := encoder{maxDepth: c.maxDepth()}
 	out := append(dst, `<?xml version="1.0"?>`+"\n<methodCall><methodName>"...)
 	out, err := appendText(out, method)
 	if err != nil {
-		return dst, &EncodeError{Path: "method name", Msg: err.Error()}
+		return dst, wire.Within(encodeError(err.Error()), "method name")
 	}
 	out = append(out, "</methodName><params>"...)
 	for i, a := range args {
 		out = append(out, "<param>"...)
 		out, err = e.appendValue(out, a, 0)
 		if err != nil {
-			return dst, prefixPath(err, fmt.Sprintf("args[%d]", i))
+			return dst, within(err, "args"+wire.Index(i))
 		}
 		out = append(out, "</param>"...)
 	}
@@ -125,7 +116,7 @@ func (c Codec) AppendReply(dst []byte, result any) ([]byte, error) {
 	out := append(dst, `<?xml version="1.0"?>`+"\n<methodResponse><params><param>"...)
 	out, err := e.appendValue(out, result, 0)
 	if err != nil {
-		return dst, prefixPath(err, "result")
+		return dst, within(err, "result")
 	}
 	return append(out, "</param></params></methodResponse>\n"...), nil
 }

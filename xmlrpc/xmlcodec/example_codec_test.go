@@ -1,18 +1,18 @@
-package xmlrpc_test
+package xmlcodec_test
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // A Codec turns calls and replies into XML-RPC bodies and back, with no
 // transport involved: this is what the HTTP server and the AMQP transport
 // do around each call.
 func ExampleCodec() {
-	var c xmlrpc.Codec // the zero value has the default limits
+	var c xmlcodec.Codec // the zero value has the default limits
 
 	// Client side: encode the call.
 	body, err := c.AppendCall(nil, "fun_add", []any{2, 3})

@@ -1,4 +1,4 @@
-package xmlrpc
+package xmlcodec
 
 import (
 	"encoding/base64"
@@ -19,21 +19,17 @@ type encoder struct {
 	maxDepth int
 }
 
-// prefixPath adds seg in front of the path of an *EncodeError.
-func prefixPath(err error, seg string) error {
-	var ee *EncodeError
-	if errors.As(err, &ee) {
-		switch {
-		case ee.Path == "":
-			ee.Path = seg
-		case ee.Path[0] == '[':
-			ee.Path = seg + ee.Path
-		default:
-			ee.Path = seg + "." + ee.Path
-		}
-		return ee
+// encodeError is the error for a value the codec cannot put on the wire.
+func encodeError(msg string) error { return &wire.ConversionError{Reason: msg} }
+
+// within adds step to the path of an encoding error; any other error (none
+// is expected) becomes one.
+func within(err error, step string) error {
+	var ce *wire.ConversionError
+	if !errors.As(err, &ce) {
+		err = encodeError(err.Error())
 	}
-	return &EncodeError{Path: seg, Msg: err.Error()}
+	return wire.Within(err, step)
 }
 
 // appendValue appends <value>v</value>.
@@ -45,7 +41,7 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case string:
 		dst = append(dst, "<value><string>"...)
 		if dst, err = appendText(dst, x); err != nil {
-			return dst, &EncodeError{Msg: err.Error()}
+			return dst, encodeError(err.Error())
 		}
 		return append(dst, "</string></value>"...), nil
 	case bool:
@@ -71,12 +67,12 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		return appendIntValue(dst, int64(x)), nil
 	case uint:
 		if uint64(x) > math.MaxInt64 {
-			return dst, &EncodeError{Msg: fmt.Sprintf("%d does not fit a 64-bit signed integer", x)}
+			return dst, encodeError(fmt.Sprintf("%d does not fit a 64-bit signed integer", x))
 		}
 		return appendIntValue(dst, int64(x)), nil
 	case uint64:
 		if x > math.MaxInt64 {
-			return dst, &EncodeError{Msg: fmt.Sprintf("%d does not fit a 64-bit signed integer", x)}
+			return dst, encodeError(fmt.Sprintf("%d does not fit a 64-bit signed integer", x))
 		}
 		return appendIntValue(dst, int64(x)), nil
 	case float64:
@@ -91,7 +87,7 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		return appendTimeValue(dst, x)
 	}
 	if depth >= e.maxDepth {
-		return dst, &EncodeError{Msg: fmt.Sprintf("arrays and structs nested deeper than %d levels", e.maxDepth)}
+		return dst, encodeError(fmt.Sprintf("arrays and structs nested deeper than %d levels", e.maxDepth))
 	}
 	switch x := v.(type) {
 	case []any:
@@ -119,7 +115,7 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	}
 	w, err := wire.Convert(v)
 	if err != nil {
-		return dst, &EncodeError{Msg: err.Error()}
+		return dst, encodeError(err.Error())
 	}
 	return e.appendValue(dst, w, depth)
 }
@@ -134,7 +130,7 @@ func appendArray[T any](dst []byte, s []T, enc func([]byte, T) ([]byte, error)) 
 	var err error
 	for i, v := range s {
 		if dst, err = enc(dst, v); err != nil {
-			return dst, prefixPath(err, "["+strconv.Itoa(i)+"]")
+			return dst, within(err, wire.Index(i))
 		}
 	}
 	return append(dst, "</data></array></value>"...), nil
@@ -153,11 +149,11 @@ func appendMembers[T any](dst []byte, m map[string]T, enc func([]byte, T) ([]byt
 	for _, k := range keys {
 		dst = append(dst, "<member><name>"...)
 		if dst, err = appendText(dst, k); err != nil {
-			return dst, &EncodeError{Path: strconv.Quote(k), Msg: "member name: " + err.Error()}
+			return dst, wire.Within(encodeError("member name: "+err.Error()), strconv.Quote(k))
 		}
 		dst = append(dst, "</name>"...)
 		if dst, err = enc(dst, m[k]); err != nil {
-			return dst, prefixPath(err, k)
+			return dst, within(err, k)
 		}
 		dst = append(dst, "</member>"...)
 	}
@@ -185,7 +181,7 @@ func appendInt(dst []byte, n int64) []byte {
 
 func appendDoubleValue(dst []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return dst, &EncodeError{Msg: fmt.Sprintf("double %v has no XML-RPC form", f)}
+		return dst, encodeError(fmt.Sprintf("double %v has no XML-RPC form", f))
 	}
 	dst = append(dst, "<value><double>"...)
 	dst = appendDouble(dst, f)
@@ -223,7 +219,7 @@ const timeLayout = "20060102T15:04:05"
 func appendTimeValue(dst []byte, t time.Time) ([]byte, error) {
 	t = t.UTC()
 	if y := t.Year(); y < 1 || y > 9999 {
-		return dst, &EncodeError{Msg: fmt.Sprintf("year %d of %s is outside 1..9999", y, t.Format(time.RFC3339))}
+		return dst, encodeError(fmt.Sprintf("year %d of %s is outside 1..9999", y, t.Format(time.RFC3339)))
 	}
 	dst = append(dst, "<value><dateTime.iso8601>"...)
 	dst = t.AppendFormat(dst, timeLayout)

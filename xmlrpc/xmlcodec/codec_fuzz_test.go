@@ -1,4 +1,4 @@
-package xmlrpc
+package xmlcodec
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // Fuzz targets. Seeds: the golden bodies (added here, so they stay in
@@ -104,8 +105,8 @@ func FuzzDecodeCall(f *testing.F) {
 		// is out of range) and decodes to the same values.
 		again, err := c.AppendCall(nil, method, args)
 		if err != nil {
-			var ee *EncodeError
-			if !errors.As(err, &ee) || !(strings.Contains(ee.Msg, "double") || strings.Contains(ee.Msg, "year")) {
+			var ce *wire.ConversionError
+			if !errors.As(err, &ce) || !(strings.Contains(ce.Reason, "double") || strings.Contains(ce.Reason, "year")) {
 				t.Fatalf("re-encode: %v", err)
 			}
 			return
