@@ -46,13 +46,13 @@ func NewTable() *transport.Table {
 var defaultTable = NewTable()
 
 // Dial opens a client for rawURL, choosing the transport by scheme.
-func Dial(ctx context.Context, rawURL string, opts ...transport.Option) (transport.Client, error) {
+func Dial(ctx context.Context, rawURL string, opts ...transport.ClientOption) (transport.Client, error) {
 	return defaultTable.Dial(ctx, rawURL, opts...)
 }
 
 // Listen starts serving d on rawURL, choosing the transport by scheme.
 // The returned server is already serving; stop it with Shutdown or Close.
-func Listen(ctx context.Context, rawURL string, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+func Listen(ctx context.Context, rawURL string, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
 	return defaultTable.Listen(ctx, rawURL, d, opts...)
 }
 

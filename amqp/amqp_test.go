@@ -127,7 +127,9 @@ func TestServerCodecSelection(t *testing.T) {
 		{"sniffed json", "", `{"method":"fib","params":[7]}`, "application/json", `{"result":13}`},
 		{"json", "application/json; charset=utf-8", `{"method":"fun_add","params":[1,2]}`, "application/json", `{"result":3}`},
 		{"sniffed xml", "", "<?xml version='1.0'?><methodCall><methodName>fib</methodName><params><param><value><int>7</int></value></param></params></methodCall>", "text/xml", "<int>13</int>"},
-		{"unknown content type sniffs", "application/octet-stream", "7", "text/plain", "13"},
+		{"octet-stream sniffs", "application/octet-stream", "7", "text/plain", "13"},
+		{"unknown content type is refused", "application/x-evil", "<?xml version='1.0'?><methodCall><methodName>fib</methodName></methodCall>",
+			"text/xml", `unsupported content type "application/x-evil"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -116,7 +116,7 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 }
 
 // startServer serves funcs.NewRegistry (plus extra registrations) on u.
-func startServer(t testing.TB, u *url.URL, opts ...transport.Option) *Server {
+func startServer(t testing.TB, u *url.URL, opts ...transport.ServerOption) *Server {
 	t.Helper()
 	srv, err := NewServer(ctxT(t, 10*time.Second), u, funcs.NewRegistry(), opts...)
 	require.NoError(t, err)
@@ -124,9 +124,9 @@ func startServer(t testing.TB, u *url.URL, opts ...transport.Option) *Server {
 	return srv
 }
 
-func dialClient(t testing.TB, u *url.URL, opts ...transport.Option) *Client {
+func dialClient(t testing.TB, u *url.URL, opts ...transport.ClientOption) transport.Client {
 	t.Helper()
-	c, err := NewClient(ctxT(t, 10*time.Second), u, opts...)
+	c, err := Dial(ctxT(t, 10*time.Second), u, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
-	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,22 +15,21 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
-// Client calls a server through the broker: one connection, a channel
-// for calls and one for one-way messages, and one exclusive, server-named
-// reply queue consumed once for the client's lifetime. Replies find their
-// caller by correlation id, so many goroutines may have calls in flight.
-// When the connection is lost every pending call fails with an error
-// wrapping transport.ErrConnection and the client reconnects with backoff.
-type Client struct {
+// carrier moves a client's calls through the broker: one connection, a
+// channel for calls and one for one-way messages, and one exclusive,
+// server-named reply queue consumed once for the carrier's lifetime.
+// Replies find their caller by correlation id, so many goroutines may have
+// calls in flight. When the connection is lost every pending call fails
+// with an error wrapping transport.ErrConnection and the carrier
+// reconnects with backoff.
+type carrier struct {
 	cfg     *config
-	opts    transport.Options
+	opts    *transport.ClientOptions
 	log     *slog.Logger
 	idBase  string // random per client, so ids never repeat across clients
 	seq     atomic.Uint64
-	bufs    sync.Pool
 	calls   sync.Pool       // *pendingCall, reused once their reply is received
 	closing context.Context // cancelled by Close
 	close   context.CancelFunc
@@ -54,8 +53,6 @@ type Client struct {
 	served atomic.Bool
 }
 
-var _ transport.Client = (*Client)(nil)
-
 // pendingCall waits for its reply.
 type pendingCall struct {
 	done chan callResult // buffered 1: the reader never blocks
@@ -65,7 +62,7 @@ type callResult struct {
 	body        []byte
 	contentType string
 	typ         string // the reply's type property: a text result's type
-	headers     amqp091.Table
+	headers     map[string]any
 	err         error
 }
 
@@ -102,22 +99,32 @@ func (cs *clientSession) kill(err error) {
 
 // Dial connects to the broker and returns a client for the queue the URL
 // names. It implements transport.DialFunc. See the package documentation
-// for the URL parameters.
-func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.Client, error) {
-	return NewClient(ctx, u, opts...)
-}
-
-// NewClient is Dial returning the concrete type.
-func NewClient(ctx context.Context, u *url.URL, opts ...transport.Option) (*Client, error) {
-	o := transport.Apply(opts...)
-	cfg, err := parseURL(u, o)
+// for the URL parameters. The URL's timeout and transport.WithTimeout mean
+// the same; giving both with different values is an error.
+func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (transport.Client, error) {
+	o, err := transport.NewClientOptions(opts...)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{
+	cfg, err := parseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.tls {
+		if err := transport.NoTLS(o.TLSConfig, cfg.redacted); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cfg.timeout > 0 && o.Timeout > 0 && cfg.timeout != o.Timeout:
+		return nil, fmt.Errorf("rpcwire: amqp URL %s: timeout=%v disagrees with WithTimeout(%v); give one", cfg.redacted, cfg.timeout, o.Timeout)
+	case o.Timeout == 0:
+		o.Timeout = cfg.timeout
+	}
+	c := &carrier{
 		cfg:     cfg,
-		opts:    o,
-		log:     o.Logger.With("transport", "amqp", "queue", cfg.queue),
+		opts:    &o,
+		log:     o.Log().With("transport", "amqp", "queue", cfg.queue),
 		idBase:  randomHex(6) + ".",
 		done:    make(chan struct{}),
 		ready:   make(chan struct{}),
@@ -131,12 +138,12 @@ func NewClient(ctx context.Context, u *url.URL, opts ...transport.Option) (*Clie
 	}
 	c.sess = sess
 	go c.run(sess)
-	return c, nil
+	return transport.NewClient(c, clientCodec{Codec: cfg.codec, all: cfg.codecs}, cfg.redacted, &o), nil
 }
 
 // connect opens a session: connection, channels, reply queue, reader.
-func (c *Client) connect(ctx context.Context) (*clientSession, error) {
-	conn, err := dial(ctx, c.cfg, &c.opts, "client")
+func (c *carrier) connect(ctx context.Context) (*clientSession, error) {
+	conn, err := dial(ctx, c.cfg, c.opts.TLSConfig, "client")
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +155,7 @@ func (c *Client) connect(ctx context.Context) (*clientSession, error) {
 	return cs, nil
 }
 
-func (c *Client) setup(conn *amqp091.Connection) (*clientSession, error) {
+func (c *carrier) setup(conn *amqp091.Connection) (*clientSession, error) {
 	cs := &clientSession{
 		conn:     conn,
 		dead:     make(chan struct{}),
@@ -206,7 +213,7 @@ type reader struct {
 
 // read routes replies, returns and confirms until every channel it
 // drains is closed. The first one to close ends the session.
-func (c *Client) read(cs *clientSession, r reader) {
+func (c *carrier) read(cs *clientSession, r reader) {
 	defer close(cs.readDone)
 	var cause error
 	end := func() {
@@ -271,7 +278,7 @@ func (c *Client) read(cs *clientSession, r reader) {
 }
 
 // deliver hands a reply to its caller; late and unknown replies are dropped.
-func (c *Client) deliver(d *amqp091.Delivery) {
+func (c *carrier) deliver(d *amqp091.Delivery) {
 	c.mu.Lock()
 	p := c.pending[d.CorrelationId]
 	delete(c.pending, d.CorrelationId)
@@ -284,7 +291,7 @@ func (c *Client) deliver(d *amqp091.Delivery) {
 }
 
 // returned fails a call the broker could not route: no queue of that name.
-func (c *Client) returned(r *amqp091.Return) {
+func (c *carrier) returned(r *amqp091.Return) {
 	c.mu.Lock()
 	p := c.pending[r.CorrelationId]
 	delete(c.pending, r.CorrelationId)
@@ -339,7 +346,7 @@ func (cs *clientSession) failNotifies(err error) {
 
 // run owns the sessions: when one ends it fails the pending calls, closes
 // it and reconnects with backoff until Close.
-func (c *Client) run(cs *clientSession) {
+func (c *carrier) run(cs *clientSession) {
 	defer close(c.done)
 	failures := 0
 	for {
@@ -403,11 +410,11 @@ func (c *Client) run(cs *clientSession) {
 
 // session returns the current session, waiting for a reconnect in
 // progress to finish (or fail) within ctx.
-func (c *Client) session(ctx context.Context, what string) (*clientSession, error) {
+func (c *carrier) session(ctx context.Context) (*clientSession, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, fmt.Errorf("%s: %w", what, transport.ErrClosed)
+		return nil, transport.ErrClosed
 	}
 	if cs := c.sess; cs != nil {
 		c.mu.Unlock()
@@ -418,38 +425,27 @@ func (c *Client) session(ctx context.Context, what string) (*clientSession, erro
 	select {
 	case <-ready:
 	case <-ctx.Done():
-		return nil, transport.ContextError(ctx, what+" (waiting for the broker connection)")
+		return nil, fmt.Errorf("waiting for the broker connection: %w", ctx.Err())
 	case <-c.closing.Done():
-		return nil, fmt.Errorf("%s: %w", what, transport.ErrClosed)
+		return nil, transport.ErrClosed
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil, fmt.Errorf("%s: %w", what, transport.ErrClosed)
+		return nil, transport.ErrClosed
 	}
 	if c.sess == nil {
-		return nil, fmt.Errorf("%s: %w", what, c.lastErr)
+		return nil, c.lastErr
 	}
 	return c.sess, nil
 }
 
-// withTimeout applies the client's default timeout to a ctx without a
-// deadline.
-func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.cfg.timeout > 0 {
-		if _, ok := ctx.Deadline(); !ok {
-			return context.WithTimeout(ctx, c.cfg.timeout)
-		}
-	}
-	return ctx, func() {}
-}
-
-// publishing builds a request message. Requests to a durable (or quorum)
-// queue are persistent, so they survive a broker restart.
-func (c *Client) publishing(method string, body []byte) amqp091.Publishing {
-	msg := amqp091.Publishing{ContentType: c.cfg.codec.ContentType(), Body: body}
-	if c.cfg.codec.Name() == textCodec.Name() {
-		msg.Type = method
+// publishing builds a request message from req. Requests to a durable
+// (or quorum) queue are persistent, so they survive a broker restart.
+func (c *carrier) publishing(req *transport.Message) amqp091.Publishing {
+	msg := amqp091.Publishing{ContentType: req.ContentType, Type: req.Type, Body: req.Body}
+	if len(req.Headers) > 0 {
+		msg.Headers = amqp091.Table(maps.Clone(req.Headers))
 	}
 	if c.cfg.durable {
 		msg.DeliveryMode = amqp091.Persistent
@@ -463,50 +459,24 @@ func withDeadline(ctx context.Context, msg *amqp091.Publishing) {
 	if dl, ok := ctx.Deadline(); ok {
 		ms := time.Until(dl).Milliseconds() + 1
 		msg.Expiration = strconv.FormatInt(max(ms, 1), 10)
-		msg.Headers = amqp091.Table{headerDeadline: dl.UnixMilli()}
+		if msg.Headers == nil {
+			msg.Headers = amqp091.Table{}
+		}
+		msg.Headers[headerDeadline] = dl.UnixMilli()
 	}
 }
 
-// encode appends the call to a pooled buffer.
-func (c *Client) encode(what, method string, args []any) (*[]byte, error) {
-	bp := getBuf(&c.bufs)
-	body, err := c.cfg.codec.AppendCall((*bp)[:0], method, args)
-	*bp = body
+// RoundTrip implements transport.Carrier: it publishes req to the request
+// queue with a correlation id and the reply queue in reply_to, and waits
+// for the reply.
+func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) error {
+	cs, err := c.session(ctx)
 	if err != nil {
-		putBuf(&c.bufs, bp)
-		return nil, fmt.Errorf("%s: %w: %w", what, transport.ErrInvalidParams, err)
-	}
-	if int64(len(body)) > c.opts.MaxMessageSize {
-		putBuf(&c.bufs, bp)
-		return nil, fmt.Errorf("%s: %w: request of %d bytes exceeds the limit of %d", what, transport.ErrTooLarge, len(body), c.opts.MaxMessageSize)
-	}
-	return bp, nil
-}
-
-// Call implements transport.Client.
-func (c *Client) Call(ctx context.Context, method string, args []any, reply any) error {
-	what := "call " + method
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	if err := transport.ContextError(ctx, what); err != nil {
-		return err
-	}
-	if err := checkReply(reply); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	bp, err := c.encode(what, method, args)
-	if err != nil {
-		return err
-	}
-	cs, err := c.session(ctx, what)
-	if err != nil {
-		putBuf(&c.bufs, bp)
 		return err
 	}
 	if !c.served.Load() {
 		if hint := c.consumersHint(cs, time.Now()); hint != "" {
-			putBuf(&c.bufs, bp)
-			return fmt.Errorf("%s: %w: %s, so no server is listening (start one, or check the queue name)", what, transport.ErrNoServer, hint)
+			return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, hint)
 		}
 		c.served.Store(true)
 	}
@@ -520,24 +490,21 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 	if c.closed || c.sess != cs {
 		// Closed, or the session died between session() and here.
 		c.mu.Unlock()
-		putBuf(&c.bufs, bp)
 		if c.closed {
-			return fmt.Errorf("%s: %w", what, transport.ErrClosed)
+			return transport.ErrClosed
 		}
-		return fmt.Errorf("%s: %w: connection to the broker lost", what, transport.ErrConnection)
+		return fmt.Errorf("%w: connection to the broker lost", transport.ErrConnection)
 	}
 	c.pending[id] = p
 	c.mu.Unlock()
 
-	msg := c.publishing(method, *bp)
+	msg := c.publishing(req)
 	withDeadline(ctx, &msg)
 	msg.CorrelationId = id
 	msg.ReplyTo = cs.replyQueue
-	err = cs.ch.Publish("", c.cfg.queue, true, false, msg)
-	putBuf(&c.bufs, bp)
-	if err != nil {
+	if err := cs.ch.Publish("", c.cfg.queue, true, false, msg); err != nil {
 		c.forget(id)
-		return fmt.Errorf("%s: %w: publish: %w", what, transport.ErrConnection, err)
+		return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
 	}
 	select {
 	case r := <-p.done:
@@ -546,19 +513,20 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 		// still be on its way.)
 		c.calls.Put(p)
 		if r.err != nil {
-			return fmt.Errorf("%s: %w", what, r.err)
+			return r.err
 		}
-		return c.decodeReply(ctx, what, &r, reply)
+		reply.Body, reply.ContentType, reply.Type, reply.Headers = r.body, r.contentType, r.typ, r.headers
+		return nil
 	case <-ctx.Done():
 		c.forget(id)
-		err := transport.ContextError(ctx, what)
+		err := ctx.Err()
 		if errors.Is(err, context.Canceled) && cs.cch != nil {
 			// Tell the server; it knows the deadline already.
 			_ = cs.cch.Publish(cancelExchange, "", false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			if hint := c.consumersHint(cs, sent); hint != "" {
-				err = fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)
+				return fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)
 			}
 		}
 		return err
@@ -566,75 +534,23 @@ func (c *Client) Call(ctx context.Context, method string, args []any, reply any)
 }
 
 // nextID returns a correlation id: the client's random prefix and a counter.
-func (c *Client) nextID() string {
+func (c *carrier) nextID() string {
 	var b [40]byte
 	return string(strconv.AppendUint(append(b[:0], c.idBase...), c.seq.Add(1), 36))
 }
 
 // forget drops a pending call; a reply arriving later is discarded.
-func (c *Client) forget(id string) {
+func (c *carrier) forget(id string) {
 	c.mu.Lock()
 	delete(c.pending, id)
 	c.mu.Unlock()
-}
-
-// decodeReply decodes a reply in the codec it came in and stores the result.
-func (c *Client) decodeReply(ctx context.Context, what string, r *callResult, reply any) error {
-	if int64(len(r.body)) > c.opts.MaxMessageSize {
-		return fmt.Errorf("%s: %w: reply of %d bytes exceeds the limit of %d", what, transport.ErrTooLarge, len(r.body), c.opts.MaxMessageSize)
-	}
-	rc := c.cfg.codec
-	if r.contentType != "" {
-		if byType := codecByContentType(r.contentType); byType != nil {
-			rc = byType
-		}
-	}
-	var (
-		result any
-		err    error
-	)
-	if rc.Name() == textCodec.Name() {
-		result, err = decodeTextReply(r.body, r.typ, r.headers)
-	} else {
-		result, err = rc.DecodeReply(r.body)
-	}
-	if err != nil {
-		var re *transport.RemoteError
-		if errors.As(err, &re) {
-			return transport.FaultError(ctx, what, re)
-		}
-		return fmt.Errorf("%s: reply: %w", what, err)
-	}
-	if err := wire.Assign(reply, result); err != nil {
-		return fmt.Errorf("%s: reply: %w", what, err)
-	}
-	return nil
-}
-
-// decodeTextReply reads a text reply, exactly when our server named the
-// type or fault code in headers, else as the tutorial's plain text.
-func decodeTextReply(body []byte, typ string, h amqp091.Table) (any, error) {
-	if code, ok := intHeader(h, headerFaultCode); ok {
-		msg := string(body)
-		if len(msg) >= len(textFaultPrefix) && msg[:len(textFaultPrefix)] == textFaultPrefix {
-			msg = msg[len(textFaultPrefix):]
-		}
-		return nil, &transport.RemoteError{Code: int(code), Message: msg}
-	}
-	if typ == "" {
-		typ, _ = h[headerType].(string)
-	}
-	if typ != "" {
-		return decodeTextResult(body, typ)
-	}
-	return TextCodec{}.DecodeReply(body)
 }
 
 // consumersHint says why a call cannot be answered: the queue has no
 // consumer, or does not exist; "" when it has a consumer (or the check
 // failed). A check begun at or after since is reused, so callers waiting
 // on one another share one passive declare.
-func (c *Client) consumersHint(cs *clientSession, since time.Time) string {
+func (c *carrier) consumersHint(cs *clientSession, since time.Time) string {
 	c.hintMu.Lock()
 	defer c.hintMu.Unlock()
 	if !c.hintAt.Before(since) {
@@ -656,28 +572,17 @@ func (c *Client) consumersHint(cs *clientSession, since time.Time) string {
 	return c.hintText
 }
 
-// Notify implements transport.Client: it publishes a one-way message (no
+// Send implements transport.Carrier: it publishes a one-way message (no
 // reply_to) and returns once the broker has confirmed it. A queue that
 // does not exist fails with transport.ErrNoServer.
-func (c *Client) Notify(ctx context.Context, method string, args []any) error {
-	what := "notify " + method
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	if err := transport.ContextError(ctx, what); err != nil {
-		return err
-	}
-	bp, err := c.encode(what, method, args)
-	if err != nil {
-		return err
-	}
-	defer putBuf(&c.bufs, bp)
-	cs, err := c.session(ctx, what)
+func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
+	cs, err := c.session(ctx)
 	if err != nil {
 		return err
 	}
 	// No expiration: ctx bounds the publish, not how long the message may
 	// wait for a server.
-	msg := c.publishing(method, *bp)
+	msg := c.publishing(req)
 	msg.CorrelationId = c.nextID()
 	n := &pendingNotify{corrID: msg.CorrelationId, done: make(chan error, 1)}
 
@@ -690,17 +595,14 @@ func (c *Client) Notify(ctx context.Context, method string, args []any) error {
 	cs.nmu.Unlock()
 	if err != nil {
 		cs.dropNotify(tag)
-		return fmt.Errorf("%s: %w: publish: %w", what, transport.ErrConnection, err)
+		return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
 	}
 	select {
 	case err := <-n.done:
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
+		return err
 	case <-ctx.Done():
 		cs.dropNotify(tag)
-		return transport.ContextError(ctx, what+" (waiting for the broker's confirm)")
+		return ctx.Err()
 	}
 }
 
@@ -710,9 +612,10 @@ func (cs *clientSession) dropNotify(tag uint64) {
 	cs.notifyMu.Unlock()
 }
 
-// Close fails the calls in flight with transport.ErrClosed, closes the
-// connection and stops the client's goroutines. It is idempotent.
-func (c *Client) Close() error {
+// Close implements transport.Carrier: it fails the calls in flight with
+// transport.ErrClosed, closes the connection and stops the carrier's
+// goroutines.
+func (c *carrier) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -729,20 +632,5 @@ func (c *Client) Close() error {
 	}
 	c.close()
 	<-c.done
-	return nil
-}
-
-// Addr returns the URL the client dialled, without credentials.
-func (c *Client) Addr() string { return c.cfg.addr }
-
-// checkReply rejects a reply target Assign cannot store into, before the
-// call is sent rather than after it ran.
-func checkReply(reply any) error {
-	if reply == nil {
-		return nil
-	}
-	if rv := reflect.ValueOf(reply); rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("rpcwire: reply must be a non-nil pointer, got %T", reply)
-	}
 	return nil
 }

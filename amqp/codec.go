@@ -1,41 +1,45 @@
 package amqp
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
-// codec is a message body format on the queue.
-type codec = transport.Codec
-
-// The codecs, by URL name. xml is the xmlrpc package's codec: the same
+// The body codecs, as message codecs. xml is the XML-RPC codec: the same
 // bodies as XML-RPC over HTTP, on another carrier.
 var (
-	xmlCodec  codec = xmlcodec.Codec{}
-	jsonCodec codec = JSONCodec{}
-	textCodec codec = TextCodec{}
+	xmlCodec  = transport.BodyOnly(xmlcodec.Codec{})
+	jsonCodec = transport.BodyOnly(JSONCodec{})
 )
 
 func codecNames() []string { return []string{"xml", "json", "text"} }
 
-// codecByName returns the codec a URL's codec parameter names, or nil.
-func codecByName(name string) codec {
+// codecs are the codecs a client or server speaks: the ones the XML-RPC
+// and JSON bodies need, and the text codec with the server's default
+// method.
+type codecs struct {
+	text TextCodec
+}
+
+// byName returns the codec a URL's codec parameter names, or nil.
+func (cs codecs) byName(name string) transport.Codec {
 	switch strings.ToLower(name) {
 	case "xml", "xmlrpc", "xml-rpc":
 		return xmlCodec
 	case "json":
 		return jsonCodec
 	case "text", "plain":
-		return textCodec
+		return cs.text
 	}
 	return nil
 }
 
-// codecByContentType returns the codec for a message's content_type
+// byContentType returns the codec for a message's content_type
 // (parameters such as charset ignored), or nil when it names none of ours.
-func codecByContentType(ct string) codec {
+func (cs codecs) byContentType(ct string) transport.Codec {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
@@ -45,7 +49,7 @@ func codecByContentType(ct string) codec {
 	case "application/json":
 		return jsonCodec
 	case "text/plain":
-		return textCodec
+		return cs.text
 	}
 	return nil
 }
@@ -53,7 +57,7 @@ func codecByContentType(ct string) codec {
 // sniff picks the codec of a body that came without a content_type (as
 // pika's tutorial sends): an XML-RPC body starts with '<', a JSON envelope
 // with '{', anything else is the tutorial's plain text.
-func sniff(body []byte) codec {
+func (cs codecs) sniff(body []byte) transport.Codec {
 	for _, b := range body {
 		switch b {
 		case ' ', '\t', '\r', '\n':
@@ -63,18 +67,42 @@ func sniff(body []byte) codec {
 		case '{':
 			return jsonCodec
 		default:
-			return textCodec
+			return cs.text
 		}
 	}
-	return textCodec
+	return cs.text
 }
 
-// codecOf picks the codec of a received message.
-func codecOf(contentType string, body []byte) codec {
-	if contentType != "" {
-		if c := codecByContentType(contentType); c != nil {
-			return c
+// of picks the codec of a received message: by its content_type, or by
+// its body when it has none or says only "bytes" (application/octet-stream,
+// what several AMQP clients put on a message by default). Any other
+// content type of no codec of ours is an error: the message is not ours
+// to read.
+func (cs codecs) of(contentType string, body []byte) (transport.Codec, error) {
+	if ct, _, _ := strings.Cut(contentType, ";"); ct == "" || strings.EqualFold(strings.TrimSpace(ct), "application/octet-stream") {
+		return cs.sniff(body), nil
+	}
+	if c := cs.byContentType(contentType); c != nil {
+		return c, nil
+	}
+	return nil, fmt.Errorf("%w: unsupported content type %q (want text/xml, application/json, text/plain, or none)",
+		transport.ErrParse, contentType)
+}
+
+// clientCodec encodes calls with the client's codec and decodes each
+// reply in the codec it came in, as a server answers in the codec of the
+// request (and a foreign server may label its reply).
+type clientCodec struct {
+	transport.Codec
+	all codecs
+}
+
+// DecodeReply implements transport.Codec.
+func (c clientCodec) DecodeReply(m *transport.Message) (any, error) {
+	if m.ContentType != "" {
+		if byType := c.all.byContentType(m.ContentType); byType != nil {
+			return byType.DecodeReply(m)
 		}
 	}
-	return sniff(body)
+	return c.Codec.DecodeReply(m)
 }

@@ -57,11 +57,11 @@ type config struct {
 	tls       bool
 
 	queue    string
-	codec    codec
-	method   string // default method of text requests without a type
-	workers  int
-	prefetch int
-	timeout  time.Duration
+	codecs   codecs          // with the server's default method
+	codec    transport.Codec // the client's
+	workers  int             // 0: not in the URL
+	prefetch int             // 0: not in the URL
+	timeout  time.Duration   // 0: not in the URL
 
 	deadLetter      string // exchange poison requests are dead-lettered to
 	deadLetterQueue string // queue poison requests are dead-lettered to (default exchange)
@@ -72,8 +72,9 @@ type config struct {
 	autoDelete bool
 }
 
-// parseURL validates u and applies the defaults.
-func parseURL(u *url.URL, o transport.Options) (*config, error) {
+// parseURL validates u and applies the defaults that do not depend on
+// options; clients and servers settle the rest (see client and server).
+func parseURL(u *url.URL) (*config, error) {
 	if u == nil {
 		return nil, fmt.Errorf("rpcwire: amqp: nil URL")
 	}
@@ -108,13 +109,8 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 		redacted: redacted,
 		tls:      scheme == "amqps",
 		queue:    DefaultQueue,
+		codecs:   codecs{text: TextCodec{Method: q.Get("method")}},
 		codec:    xmlCodec,
-		method:   q.Get("method"),
-		workers:  DefaultWorkers,
-		timeout:  o.Timeout,
-	}
-	if o.MaxInFlight != transport.DefaultMaxInFlight {
-		c.workers = min(o.MaxInFlight, MaxWorkers)
 	}
 	if v := q.Get("queue"); v != "" {
 		if len(v) > 255 {
@@ -124,7 +120,7 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 	}
 	if q.Has("codec") {
 		v := q.Get("codec")
-		if c.codec = codecByName(v); c.codec == nil {
+		if c.codec = c.codecs.byName(v); c.codec == nil {
 			return nil, bad("unknown codec %q (known: %s)", v, strings.Join(codecNames(), ", "))
 		}
 	}
@@ -142,7 +138,6 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 	if err := intParam("workers", &c.workers); err != nil {
 		return nil, err
 	}
-	c.prefetch = c.workers
 	if err := intParam("prefetch", &c.prefetch); err != nil {
 		return nil, err
 	}
@@ -185,9 +180,7 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 		if err != nil || d <= 0 {
 			return nil, bad("timeout must be a positive duration such as 5s, got %q", q.Get("timeout"))
 		}
-		if c.timeout == 0 {
-			c.timeout = d
-		}
+		c.timeout = d
 	}
 
 	b := *u
@@ -202,7 +195,7 @@ func parseURL(u *url.URL, o transport.Options) (*config, error) {
 	if c.queue != DefaultQueue {
 		aq.Set("queue", c.queue)
 	}
-	if c.codec != xmlCodec {
+	if c.codec.Name() != xmlCodec.Name() {
 		aq.Set("codec", c.codec.Name())
 	}
 	if c.durable {

@@ -7,22 +7,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/rpcwire/rpcwire/transport"
 )
 
 func TestParseURL(t *testing.T) {
-	parse := func(raw string, opts ...transport.Option) (*config, error) {
+	parse := func(raw string) (*config, error) {
 		u, err := url.Parse(raw)
 		require.NoError(t, err)
-		return parseURL(u, transport.Apply(opts...))
+		return parseURL(u)
 	}
 	c, err := parse("amqp://guest:s3cret@127.0.0.1:5672/")
 	require.NoError(t, err)
 	assert.Equal(t, DefaultQueue, c.queue)
 	assert.Equal(t, "xml", c.codec.Name())
-	assert.Equal(t, DefaultWorkers, c.workers)
-	assert.Equal(t, DefaultWorkers, c.prefetch, "prefetch defaults to workers")
+	assert.Zero(t, c.workers, "unset: the server decides")
+	assert.Zero(t, c.prefetch, "unset: the server decides")
 	assert.False(t, c.durable || c.quorum || c.exclusive || c.autoDelete)
 	assert.Equal(t, "amqp://127.0.0.1:5672/", c.addr, "no credentials in Addr")
 	assert.Equal(t, "amqp://guest:s3cret@127.0.0.1:5672/", c.brokerURL)
@@ -32,22 +30,18 @@ func TestParseURL(t *testing.T) {
 	assert.True(t, c.tls)
 	assert.Equal(t, "billing", c.queue)
 	assert.Equal(t, "json", c.codec.Name())
-	assert.Equal(t, "fib", c.method)
+	assert.Equal(t, "fib", c.codecs.text.Method)
 	assert.Equal(t, 8, c.workers)
-	assert.Equal(t, 8, c.prefetch)
+	assert.Zero(t, c.prefetch)
 	assert.True(t, c.quorum && c.durable)
 	assert.Equal(t, 2*time.Second, c.timeout)
 	assert.Equal(t, "amqps://u:p@h/vh?heartbeat=5", c.brokerURL, "only amqp091's parameters reach it")
 	assert.Equal(t, "amqps://h/vh?codec=json&durable=true&heartbeat=5&queue=billing", c.addr, "clients of a quorum queue publish persistent requests")
 
-	c, err = parse("amqp://h/?workers=4&prefetch=100", transport.WithMaxInFlight(2))
+	c, err = parse("amqp://h/?workers=4&prefetch=100")
 	require.NoError(t, err)
-	assert.Equal(t, 4, c.workers, "the URL wins over WithMaxInFlight")
+	assert.Equal(t, 4, c.workers)
 	assert.Equal(t, 100, c.prefetch)
-	c, err = parse("amqp://h/", transport.WithMaxInFlight(2), transport.WithTimeout(time.Second))
-	require.NoError(t, err)
-	assert.Equal(t, 2, c.workers)
-	assert.Equal(t, time.Second, c.timeout)
 
 	for raw, want := range map[string]string{
 		"http://h/":                           "scheme must be amqp",
@@ -66,6 +60,6 @@ func TestParseURL(t *testing.T) {
 		assert.Contains(t, err.Error(), want, raw)
 		assert.NotContains(t, err.Error(), "s3cret", raw)
 	}
-	_, err = parseURL(nil, transport.Apply())
+	_, err = parseURL(nil)
 	assert.Error(t, err)
 }

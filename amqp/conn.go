@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -21,7 +22,7 @@ const defaultDialTimeout = 15 * time.Second
 // dial opens a broker connection for c, honouring ctx during the TCP
 // connect, the TLS and the AMQP handshakes. role names the connection in
 // the broker's management UI ("client", "server").
-func dial(ctx context.Context, c *config, o *transport.Options, role string) (*amqp091.Connection, error) {
+func dial(ctx context.Context, c *config, tlsConf *tls.Config, role string) (*amqp091.Connection, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, transport.ContextError(ctx, "amqp: connect to "+c.redacted)
 	}
@@ -53,8 +54,8 @@ func dial(ctx context.Context, c *config, o *transport.Options, role string) (*a
 			return conn, nil
 		},
 	}
-	if c.tls && o.TLSConfig != nil {
-		cfg.TLSClientConfig = o.TLSConfig.Clone() // amqp091 writes ServerName into it
+	if c.tls && tlsConf != nil {
+		cfg.TLSClientConfig = tlsConf.Clone() // amqp091 writes ServerName into it
 	}
 	conn, err := amqp091.DialConfig(c.brokerURL, cfg)
 	if !stop() && err == nil {

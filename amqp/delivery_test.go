@@ -39,7 +39,8 @@ func TestDeliveryFromContext(t *testing.T) {
 	c := dialClient(t, withParams(t, broker, "queue", q))
 	var id string
 	require.NoError(t, c.Call(ctxT(t, 5*time.Second), "whoami", nil, &id))
-	assert.True(t, strings.HasPrefix(id, c.idBase), "the client's correlation id: %q", id)
+	assert.Regexp(t, `^[0-9a-f]{12}\.[0-9a-z]+$`, id, "the client's correlation id: a random prefix and a counter")
+	prefix, _, _ := strings.Cut(id, ".")
 	d := <-seen
 	assert.NotEmpty(t, d.ReplyTo)
 	assert.False(t, d.Redelivered)
@@ -47,7 +48,7 @@ func TestDeliveryFromContext(t *testing.T) {
 	require.NoError(t, c.Notify(ctxT(t, 5*time.Second), "whoami", nil))
 	select {
 	case d := <-seen:
-		assert.True(t, strings.HasPrefix(d.CorrelationID, c.idBase))
+		assert.True(t, strings.HasPrefix(d.CorrelationID, prefix+"."), "the client's prefix: %q", d.CorrelationID)
 		assert.NotEqual(t, id, d.CorrelationID, "one id per message")
 		assert.Empty(t, d.ReplyTo, "one-way")
 	case <-time.After(5 * time.Second):

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rpcwire/rpcwire/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -68,17 +69,17 @@ func FuzzTextDecodeCall(f *testing.F) {
 	}
 	c := TextCodec{Method: "m"}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, args, err := c.DecodeCall(body)
+		_, args, err := c.DecodeCall(&transport.Message{Body: body})
 		if err != nil {
 			return
 		}
-		again, err := c.AppendCall(nil, "m", args)
-		if err != nil {
+		var again transport.Message
+		if err := c.EncodeCall(&again, "m", args); err != nil {
 			return
 		}
-		_, args2, err := c.DecodeCall(again)
-		require.NoError(t, err, "%q", again)
-		assert.Equal(t, args, args2, "%q -> %q", body, again)
+		_, args2, err := c.DecodeCall(&again)
+		require.NoError(t, err, "%q", again.Body)
+		assert.Equal(t, args, args2, "%q -> %q", body, again.Body)
 	})
 }
 
@@ -90,7 +91,7 @@ func FuzzTextDecodeReply(f *testing.F) {
 	f.Add([]byte("2026-11-25T13:55:16Z"), textTypeTime)
 	f.Fuzz(func(t *testing.T, body []byte, typ string) {
 		_, _ = decodeTextResult(body, typ)
-		_, _ = TextCodec{}.DecodeReply(body)
+		_, _ = TextCodec{}.DecodeReply(&transport.Message{Body: body, Type: typ})
 	})
 }
 

@@ -45,7 +45,7 @@ const (
 // envelope members (such as a JSON-RPC "id") are ignored.
 type JSONCodec struct{}
 
-var _ transport.Codec = JSONCodec{}
+var _ transport.BodyCodec = JSONCodec{}
 
 // Name returns "json".
 func (JSONCodec) Name() string { return "json" }

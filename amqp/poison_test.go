@@ -234,7 +234,7 @@ func TestParseDeadLetter(t *testing.T) {
 	parse := func(raw string) (*config, error) {
 		u, err := url.Parse(raw)
 		require.NoError(t, err)
-		return parseURL(u, transport.Apply())
+		return parseURL(u)
 	}
 	c, err := parse("amqp://h/?dead_letter_queue=rpc_dead")
 	require.NoError(t, err)

@@ -46,7 +46,7 @@ type loadResult struct {
 // runLoad calls fun_add with arguments unique to each call from
 // goroutines per client until stop closes (or a bounded count), checking
 // that each reply is its own call's sum.
-func runLoad(clients []*Client, goroutines int, stop <-chan struct{}) []loadResult {
+func runLoad(clients []transport.Client, goroutines int, stop <-chan struct{}) []loadResult {
 	const maxCalls = 1 << 20
 	var (
 		mu  sync.Mutex
@@ -134,7 +134,7 @@ func TestBrokerRestart(t *testing.T) {
 	// proves the server re-declares it.
 	qLoad := testQueue(t, broker)
 	startServer(t, withParams(t, broker, "queue", qLoad, "workers", "8"), transport.WithLogger(log))
-	clients := []*Client{
+	clients := []transport.Client{
 		dialClient(t, withParams(t, broker, "queue", qLoad), transport.WithLogger(log)),
 		dialClient(t, withParams(t, broker, "queue", qLoad, "codec", "json"), transport.WithLogger(log)),
 	}
@@ -303,7 +303,7 @@ func TestBrokerRestart(t *testing.T) {
 }
 
 // recovered reports whether each client has an answer from the server again.
-func recovered(clients []*Client) bool {
+func recovered(clients []transport.Client) bool {
 	for _, c := range clients {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		var n int
@@ -347,17 +347,18 @@ func TestPersistentRequests(t *testing.T) {
 	} {
 		u, err := url.Parse(raw)
 		require.NoError(t, err)
-		cfg, err := parseURL(u, transport.Apply())
+		cfg, err := parseURL(u)
 		require.NoError(t, err)
-		c := &Client{cfg: cfg}
-		assert.Equal(t, persistent, c.publishing("fib", []byte("7")).DeliveryMode == amqp091.Persistent, raw)
+		c := &carrier{cfg: cfg}
+		req := &transport.Message{Body: []byte("7")}
+		assert.Equal(t, persistent, c.publishing(req).DeliveryMode == amqp091.Persistent, raw)
 
 		// What a client dialling the server's Addr publishes.
 		u, err = url.Parse(cfg.addr)
 		require.NoError(t, err)
-		cfg, err = parseURL(u, transport.Apply())
+		cfg, err = parseURL(u)
 		require.NoError(t, err)
-		c = &Client{cfg: cfg}
-		assert.Equal(t, persistent, c.publishing("fib", []byte("7")).DeliveryMode == amqp091.Persistent, "Addr of "+raw)
+		c = &carrier{cfg: cfg}
+		assert.Equal(t, persistent, c.publishing(req).DeliveryMode == amqp091.Persistent, "Addr of "+raw)
 	}
 }

@@ -36,11 +36,11 @@ const (
 // another server (at-least-once: a function may run twice after a crash).
 // It reconnects by itself when the broker connection is lost.
 type Server struct {
-	cfg     *config
-	opts    transport.Options
-	d       transport.Dispatcher
-	log     *slog.Logger
-	maxSize int64
+	cfg      *config
+	opts     *transport.ServerOptions
+	svc      *transport.Service
+	nworkers int
+	log      *slog.Logger
 
 	// callCtx is the parent of every call; Close cancels it.
 	callCtx    context.Context
@@ -50,8 +50,6 @@ type Server struct {
 	stop    context.CancelFunc
 	done    chan struct{}  // closed when run returns
 	workers sync.WaitGroup // every session's workers
-
-	bufs sync.Pool // *[]byte reply buffers
 
 	inflightMu sync.Mutex
 	inflight   map[callKey]context.CancelFunc // calls a client may cancel
@@ -94,27 +92,54 @@ func (ss *serverSession) cause() error {
 // consuming, or the error that prevented it. It implements
 // transport.ListenFunc.
 //
-// See the package documentation for the URL parameters.
-func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+// See the package documentation for the URL parameters. The URL's workers
+// and transport.WithMaxInFlight mean the same: the calls the server runs
+// at once (DefaultWorkers when neither is given); giving both with
+// different values is an error.
+func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
 	return NewServer(ctx, u, d, opts...)
 }
 
 // NewServer is Listen returning the concrete type.
-func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (*Server, error) {
-	o := transport.Apply(opts...)
-	cfg, err := parseURL(u, o)
+func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.ServerOption) (*Server, error) {
+	o, err := transport.NewServerOptions(opts...)
 	if err != nil {
 		return nil, err
+	}
+	cfg, err := parseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.tls {
+		if err := transport.NoTLS(o.TLSConfig, cfg.redacted); err != nil {
+			return nil, err
+		}
 	}
 	if d == nil {
 		return nil, fmt.Errorf("rpcwire: amqp: listen %s: nil dispatcher", cfg.redacted)
 	}
+	workers := DefaultWorkers
+	switch {
+	case cfg.workers > 0 && o.MaxInFlight > 0 && cfg.workers != o.MaxInFlight:
+		return nil, fmt.Errorf("rpcwire: amqp URL %s: workers=%d disagrees with WithMaxInFlight(%d); give one",
+			cfg.redacted, cfg.workers, o.MaxInFlight)
+	case cfg.workers > 0:
+		workers = cfg.workers
+	case o.MaxInFlight > 0:
+		if o.MaxInFlight > MaxWorkers {
+			return nil, fmt.Errorf("rpcwire: amqp: WithMaxInFlight(%d): an AMQP server runs at most %d workers", o.MaxInFlight, MaxWorkers)
+		}
+		workers = o.MaxInFlight
+	}
+	if cfg.prefetch == 0 {
+		cfg.prefetch = workers
+	}
 	s := &Server{
 		cfg:      cfg,
-		opts:     o,
-		d:        d,
-		log:      o.Logger.With("transport", "amqp", "queue", cfg.queue),
-		maxSize:  o.MaxMessageSize,
+		opts:     &o,
+		svc:      transport.NewService(d, &o, workers),
+		nworkers: workers,
+		log:      o.Log().With("transport", "amqp", "queue", cfg.queue),
 		done:     make(chan struct{}),
 		inflight: make(map[callKey]context.CancelFunc),
 	}
@@ -126,7 +151,7 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 		s.cancelCall()
 		return nil, err
 	}
-	s.log.Debug("amqp: serving", "addr", cfg.addr, "workers", cfg.workers, "prefetch", cfg.prefetch)
+	s.log.Debug("amqp: serving", "addr", cfg.addr, "workers", workers, "prefetch", cfg.prefetch)
 	go s.run(ss)
 	return s, nil
 }
@@ -138,7 +163,7 @@ func (s *Server) Addr() string { return s.cfg.addr }
 // connect opens a connection and a channel, declares the queue and starts
 // consuming.
 func (s *Server) connect(ctx context.Context) (*serverSession, error) {
-	conn, err := dial(ctx, s.cfg, &s.opts, "server")
+	conn, err := dial(ctx, s.cfg, s.opts.TLSConfig, "server")
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +425,7 @@ type pool struct {
 func (p *pool) spawn() {
 	for {
 		n := p.running.Load()
-		if int(n) >= p.s.cfg.workers {
+		if int(n) >= p.s.nworkers {
 			return
 		}
 		if p.running.CompareAndSwap(n, n+1) {
@@ -489,58 +514,46 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		ctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 	}
-	c := codecOf(d.ContentType, d.Body)
-	bp := getBuf(&s.bufs)
-	defer putBuf(&s.bufs, bp)
+	req := transport.Message{Body: d.Body, ContentType: d.ContentType, Type: d.Type, Headers: d.Headers}
+	c, err := s.cfg.codecs.of(d.ContentType, d.Body)
+	var reply *transport.Message
+	if d.ReplyTo != "" {
+		reply = transport.GetMessage()
+		defer transport.PutMessage(reply)
+	}
 	var (
-		body    []byte
-		headers amqp091.Table
-		typ     string // a text result's type
 		fault   *transport.RemoteError
-		poison  bool // undecodable or too large: dead-letter it when asked to
+		refused bool
 	)
-	if int64(len(d.Body)) > s.maxSize {
-		fault = &transport.RemoteError{Code: transport.CodeTooLarge,
-			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d", len(d.Body), s.maxSize)}
-		s.log.Warn("amqp: request too large", "bytes", len(d.Body), "correlation_id", d.CorrelationId)
-		poison = true
-	} else if method, args, err := s.decodeCall(c, d); err != nil {
-		fault, poison = transport.ToRemote(err), true
-		s.log.Warn("amqp: undecodable request", "codec", c.Name(), "content_type", d.ContentType,
-			"correlation_id", d.CorrelationId, "err", err)
+	if err != nil {
+		c, fault, refused = s.cfg.codecs.sniff(d.Body), transport.ToRemote(err), true
+		if reply != nil {
+			c.EncodeFault(reply, fault)
+		}
 	} else {
-		ctx, cancel := s.track(withDelivery(ctx, d), d)
-		result, err := s.d.Dispatch(ctx, method, args)
+		callCtx, cancel := s.track(withDelivery(ctx, d), d)
+		fault, refused = s.svc.Serve(callCtx, c, &req, reply)
 		s.untrack(d, cancel)
-		if s.callCtx.Err() != nil {
+		if !refused && s.callCtx.Err() != nil {
 			// Close cut the call off: leave the request unacked, so the
 			// broker hands it to another server when the channel closes.
 			return
 		}
-		if d.ReplyTo == "" {
-			_ = d.Ack(false) // one-way: nobody waits for the result
-			return
-		}
-		if err != nil {
-			fault = transport.ToRemote(err)
-		} else if body, typ, err = appendReply(c, (*bp)[:0], result); err != nil {
-			fault = &transport.RemoteError{Code: transport.CodeInternal, Message: "encode result of " + method + ": " + err.Error()}
-		}
 	}
-	if d.ReplyTo == "" {
-		s.settle(d, poison)
+	if refused {
+		s.log.Warn("amqp: refused a request that cannot be served", "codec", c.Name(), "content_type", d.ContentType,
+			"bytes", len(d.Body), "correlation_id", d.CorrelationId, "fault", fault.Message)
+	}
+	if reply == nil {
+		s.settle(d, refused)
 		return
 	}
-	if fault != nil {
-		body, headers = appendFault(c, (*bp)[:0], fault)
-	}
-	*bp = body
-	err := ss.ch.Publish("", d.ReplyTo, true, false, amqp091.Publishing{
-		ContentType:   c.ContentType(),
+	err = ss.ch.Publish("", d.ReplyTo, true, false, amqp091.Publishing{
+		ContentType:   reply.ContentType,
 		CorrelationId: d.CorrelationId,
-		Headers:       headers,
-		Type:          typ,
-		Body:          body,
+		Headers:       reply.Headers,
+		Type:          reply.Type,
+		Body:          reply.Body,
 	})
 	if err != nil {
 		// The channel is gone and the ack with it: the broker redelivers
@@ -548,7 +561,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		s.log.Debug("amqp: publish reply", "err", err)
 		return
 	}
-	s.settle(d, poison)
+	s.settle(d, refused)
 }
 
 // settle acks a handled request. A poison one is rejected without requeue
@@ -561,42 +574,6 @@ func (s *Server) settle(d *amqp091.Delivery, poison bool) {
 		return
 	}
 	_ = d.Ack(false)
-}
-
-// decodeCall decodes a request with c. The text codec takes the method
-// from the type property, else the server's default method.
-func (s *Server) decodeCall(c codec, d *amqp091.Delivery) (string, []any, error) {
-	if c.Name() != textCodec.Name() {
-		return c.DecodeCall(d.Body)
-	}
-	method := d.Type
-	if method == "" {
-		method = s.cfg.method
-	}
-	if method == "" {
-		return "", nil, &transport.RemoteError{Code: transport.CodeMethodNotFound,
-			Message: "no method: a text request needs the method in its type property, or a server default (?method=NAME in the server's URL)"}
-	}
-	return TextCodec{Method: method}.DecodeCall(d.Body)
-}
-
-// appendReply encodes a result; a text reply names the result's type in
-// the message's type property (a header table costs more to encode).
-func appendReply(c codec, dst []byte, result any) (body []byte, typ string, err error) {
-	if c.Name() != textCodec.Name() {
-		body, err := c.AppendReply(dst, result)
-		return body, "", err
-	}
-	return appendTextResult(dst, result)
-}
-
-// appendFault encodes a fault; text faults carry their code in a header.
-func appendFault(c codec, dst []byte, fault *transport.RemoteError) ([]byte, amqp091.Table) {
-	body := c.AppendFault(dst, fault)
-	if c.Name() != textCodec.Name() {
-		return body, nil
-	}
-	return body, amqp091.Table{headerFaultCode: int32(fault.Code)}
 }
 
 // deadlineOf returns the caller's deadline a request carries.
@@ -629,25 +606,6 @@ func intHeader(h amqp091.Table, key string) (int64, bool) {
 		return int64(v), true
 	}
 	return 0, false
-}
-
-// maxPooledBuf bounds the buffers kept for reuse, so one huge message
-// does not pin its memory.
-const maxPooledBuf = 64 << 10
-
-func getBuf(bufs *sync.Pool) *[]byte {
-	if bp, ok := bufs.Get().(*[]byte); ok {
-		return bp
-	}
-	b := make([]byte, 0, 512)
-	return &b
-}
-
-func putBuf(bufs *sync.Pool, bp *[]byte) {
-	if cap(*bp) <= maxPooledBuf {
-		*bp = (*bp)[:0]
-		bufs.Put(bp)
-	}
 }
 
 // Shutdown stops consuming, lets the calls in flight finish, publishes

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rpcwire/rpcwire/internal/scalar"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/wire"
 )
@@ -18,8 +19,8 @@ import (
 // textFaultPrefix starts the body of a fault reply in the text codec.
 const textFaultPrefix = "error: "
 
-// TextCodec is the RabbitMQ tutorial's plain-text body: a call's body is
-// its arguments as text, a reply's body its result as text. It carries
+// TextCodec is the RabbitMQ tutorial's plain-text message: a call's body
+// is its arguments as text, a reply's body its result as text. It carries
 // scalars only (integers, floats, booleans, strings, times); use the json
 // or xml codec for arrays, structs and binary data.
 //
@@ -27,17 +28,19 @@ const textFaultPrefix = "error: "
 // integer, a float, true/false (True/False, as Python's str writes them)
 // or a double-quoted string (Go/JSON escapes): "7" is fib's argument 7,
 // "2 3" fun_add's two arguments. A body with any other token is one string
-// argument, exactly as sent: "Hello World!". The body says nothing of the method: the
-// AMQP transport carries it in the message's type property, and a server
-// falls back to its default method (?method=fib) when a message has none,
-// as the tutorial's messages do. DecodeCall returns Method.
+// argument, exactly as sent: "Hello World!". The method travels in the
+// message's type property; a call without one (the tutorial's) is a call
+// of Method, the server's default (?method=fib in its URL).
 //
-// A reply body is the whole result as text: "13". A fault is
-// "error: <message>"; the AMQP transport adds the code in the
-// x-fault-code header and the result's type in the type property, so its own client
-// rebuilds both exactly, while a tutorial client just reads the text.
+// A reply body is the whole result as text: "13", with the result's type
+// in the type property (int, double, boolean, string, base64, dateTime,
+// nil, json) so that rpcwire clients rebuild it exactly, while a tutorial
+// client just reads the text. A fault is "error: <message>" with its code
+// in the x-fault-code header (an AMQP long-long, signed everywhere). A
+// reply without a type (a tutorial server's "13") is read as an integer,
+// a float, true/false, else text.
 type TextCodec struct {
-	// Method is what DecodeCall returns as the method name.
+	// Method is the method of calls that name none.
 	Method string
 }
 
@@ -49,35 +52,73 @@ func (TextCodec) Name() string { return "text" }
 // ContentType returns "text/plain".
 func (TextCodec) ContentType() string { return "text/plain" }
 
-// AppendCall appends args separated by spaces; method is not part of the
-// body. Arguments that are not scalars are an error.
-func (TextCodec) AppendCall(dst []byte, _ string, args []any) ([]byte, error) {
-	return appendTextArgs(dst, args)
+// EncodeCall writes args separated by spaces and method in m.Type.
+// Arguments that are not scalars are an error.
+func (TextCodec) EncodeCall(m *transport.Message, method string, args []any) error {
+	body, err := appendTextArgs(m.Body, args)
+	if err != nil {
+		return err
+	}
+	m.Body, m.ContentType, m.Type = body, "text/plain", method
+	return nil
 }
 
-// DecodeCall parses the body's arguments; the method is c.Method.
-func (c TextCodec) DecodeCall(body []byte) (string, []any, error) {
-	args, err := parseTextArgs(body)
-	return c.Method, args, err
+// DecodeCall parses the body's arguments; the method is m.Type, else
+// c.Method. With neither, the call fails with a method-not-found fault.
+func (c TextCodec) DecodeCall(m *transport.Message) (string, []any, error) {
+	method := m.Type
+	if method == "" {
+		method = c.Method
+	}
+	if method == "" {
+		return "", nil, &transport.RemoteError{Code: transport.CodeMethodNotFound,
+			Message: "no method: a text request needs the method in its type property, or a server default (?method=NAME in the server's URL)"}
+	}
+	args, err := parseTextArgs(m.Body)
+	return method, args, err
 }
 
-// AppendReply appends the result as text: nothing for nil, the JSON form
-// for arrays and structs.
-func (TextCodec) AppendReply(dst []byte, result any) ([]byte, error) {
-	dst, _, err := appendTextResult(dst, result)
-	return dst, err
+// EncodeReply writes the result as text and its type in m.Type: nothing
+// for nil, the JSON form for arrays and structs, bytes raw.
+func (TextCodec) EncodeReply(m *transport.Message, result any) error {
+	body, typ, err := appendTextResult(m.Body, result)
+	if err != nil {
+		return err
+	}
+	m.Body, m.ContentType, m.Type = body, "text/plain", typ
+	return nil
 }
 
-// AppendFault appends "error: <message>".
-func (TextCodec) AppendFault(dst []byte, fault *transport.RemoteError) []byte {
-	dst = append(dst, textFaultPrefix...)
-	return append(dst, fault.Message...)
+// EncodeFault writes "error: <message>" and the code in the x-fault-code
+// header.
+func (TextCodec) EncodeFault(m *transport.Message, fault *transport.RemoteError) {
+	m.Body = append(append(m.Body, textFaultPrefix...), fault.Message...)
+	m.ContentType = "text/plain"
+	m.Headers = map[string]any{headerFaultCode: int64(fault.Code)}
 }
 
-// DecodeReply reads a body that starts with "error: " as a fault (code
-// CodeApplication) and anything else as a scalar: an integer, a float,
-// true/false, else the text itself.
-func (TextCodec) DecodeReply(body []byte) (any, error) {
+// DecodeReply reads a reply: a fault when it carries x-fault-code (or,
+// without a type, when its body starts with "error: ", code
+// CodeApplication), else the result of the type in m.Type (or the older
+// x-type header), else the text read as a scalar.
+func (TextCodec) DecodeReply(m *transport.Message) (any, error) {
+	if code, ok := intHeader(m.Headers, headerFaultCode); ok {
+		msg, _ := strings.CutPrefix(string(m.Body), textFaultPrefix)
+		return nil, &transport.RemoteError{Code: int(code), Message: msg}
+	}
+	typ := m.Type
+	if typ == "" {
+		typ, _ = m.Headers[headerType].(string)
+	}
+	if typ != "" {
+		return decodeTextResult(m.Body, typ)
+	}
+	return decodePlainReply(m.Body)
+}
+
+// decodePlainReply reads a reply with no type: "error: " starts a fault,
+// anything else is a scalar or text.
+func decodePlainReply(body []byte) (any, error) {
 	if msg, ok := bytes.CutPrefix(body, []byte(textFaultPrefix)); ok {
 		return nil, &transport.RemoteError{Code: transport.CodeApplication, Message: string(msg)}
 	}
@@ -196,24 +237,8 @@ func parseTextArgs(body []byte) ([]any, error) {
 // parseTextScalar reads tok as an integer, a float or a boolean, else
 // returns text (tok with its surrounding space, for replies).
 func parseTextScalar(tok, text string) any {
-	if tok == "" {
-		return text
-	}
-	if c := tok[0]; c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' {
-		if n, err := strconv.ParseInt(tok, 10, 64); err == nil {
-			return n
-		}
-		if f, err := strconv.ParseFloat(tok, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-			if !strings.ContainsAny(tok, "_xXpPiInN") { // decimal only: no "0x1p3", "1_000", "-Inf"
-				return f
-			}
-		}
-	}
-	switch tok {
-	case "true", "True":
-		return true
-	case "false", "False":
-		return false
+	if v, ok := scalar.Literal(tok); ok {
+		return v
 	}
 	return text
 }
@@ -297,7 +322,7 @@ func decodeTextResult(body []byte, typ string) (any, error) {
 	case textTypeJSON:
 		return JSONCodec{}.DecodeReply(append(append([]byte(`{"result":`), body...), '}'))
 	}
-	return TextCodec{}.DecodeReply(body)
+	return decodePlainReply(body)
 }
 
 // describeKind names a wire value's kind for errors.

@@ -10,10 +10,10 @@ import (
 )
 
 // DialFunc opens a Client for u.
-type DialFunc func(ctx context.Context, u *url.URL, opts ...Option) (Client, error)
+type DialFunc func(ctx context.Context, u *url.URL, opts ...ClientOption) (Client, error)
 
 // ListenFunc starts a Server for u that serves d.
-type ListenFunc func(ctx context.Context, u *url.URL, d Dispatcher, opts ...Option) (Server, error)
+type ListenFunc func(ctx context.Context, u *url.URL, d Dispatcher, opts ...ServerOption) (Server, error)
 
 // Scheme is one entry of a Table: how to dial and how to listen.
 type Scheme struct {
@@ -48,7 +48,7 @@ func (t *Table) Schemes() []string {
 }
 
 // Dial opens a Client for rawURL with the transport its scheme names.
-func (t *Table) Dial(ctx context.Context, rawURL string, opts ...Option) (Client, error) {
+func (t *Table) Dial(ctx context.Context, rawURL string, opts ...ClientOption) (Client, error) {
 	u, s, err := t.lookup(rawURL)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func (t *Table) Dial(ctx context.Context, rawURL string, opts ...Option) (Client
 
 // Listen starts a Server for rawURL, serving d, with the transport its
 // scheme names.
-func (t *Table) Listen(ctx context.Context, rawURL string, d Dispatcher, opts ...Option) (Server, error) {
+func (t *Table) Listen(ctx context.Context, rawURL string, d Dispatcher, opts ...ServerOption) (Server, error) {
 	u, s, err := t.lookup(rawURL)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,18 @@
 // Package transport is the contract between rpcwire's callers, servers and
 // wires: the Client and Server interfaces every transport implements, the
-// errors they share, the Codec that turns calls into bytes, and the Table
-// that picks a transport by URL scheme.
+// errors they share, the codecs that turn calls into messages, the client
+// core and serve path every transport runs its calls through, and the
+// Table that picks a transport by URL scheme.
+//
+// The path of a call:
+//
+//	caller → Client (NewClient: timeout, encode, size limit) → Codec → Carrier (the wire)
+//	       → Service.Serve (size limit, decode, deadline) → Dispatcher (the registry) → function
+//
+// and the reply back the same way. A transport supplies only its Carrier
+// (how a message reaches a server and its reply comes back) and feeds what
+// it receives to a Service; everything else is written once, here.
+// Values are described in package transport/wire.
 //
 // The package imports no transport implementation. Backends (the in-memory
 // one in transport/mem, xmlrpc, amqp) import it; the root rpcwire package
@@ -17,16 +28,21 @@ import (
 // concurrent use: many goroutines may have calls in flight on one Client.
 type Client interface {
 	// Call invokes method with args and stores the result in reply, which
-	// must be a non-nil pointer (or nil to discard the result). A fault
-	// from the server is returned as *RemoteError. Call honours ctx: when
-	// it is done the call returns at once with an error wrapping ctx.Err().
+	// must be a non-nil pointer (or nil to discard the result); any other
+	// reply is refused before anything is sent. A fault from the server is
+	// returned as *RemoteError. Call honours ctx: when it is done the call
+	// returns at once with an error wrapping ctx.Err().
 	Call(ctx context.Context, method string, args []any, reply any) error
-	// Notify sends a one-way call: the server runs it and sends no reply.
-	// A nil error means the transport accepted the message, not that the
-	// method ran.
+	// Notify sends a one-way call: the server runs method with args and
+	// sends no reply. Notify returns once the other side has accepted the
+	// message: the server took it (HTTP, mem) or the broker confirmed it
+	// (AMQP). It does not wait for the method to run and never reports the
+	// method's own faults; a nil error means the method will run unless
+	// the server is stopped first. A server that refuses the message
+	// (busy, too large, malformed) or is not there is an error.
 	Notify(ctx context.Context, method string, args []any) error
-	// Close releases the client's resources. Calls in flight fail with
-	// ErrClosed. Close is idempotent.
+	// Close releases the client's resources. Calls in flight fail at once
+	// with ErrClosed. Close is idempotent.
 	Close() error
 }
 
@@ -36,28 +52,74 @@ type Server interface {
 	// Addr is the URL clients dial to reach this server, with the actual
 	// port when the listen URL asked for port 0, and credentials removed.
 	Addr() string
-	// Shutdown stops taking new calls, waits for the calls in flight to
-	// finish (or ctx to end) and releases the server's resources.
+	// Shutdown stops taking new calls, waits for the calls in flight
+	// (one-way ones included) to finish, or ctx to end, and releases the
+	// server's resources.
 	Shutdown(ctx context.Context) error
-	// Close stops the server at once; calls in flight may be cut off.
-	// Close is idempotent.
+	// Close stops the server at once; calls in flight see their context
+	// cancelled and may be cut off. Close is idempotent.
 	Close() error
 }
 
 // Dispatcher runs a call on the server side. *registry.Registry
-// implements it. args hold wire values (see Codec); the result may be any
-// value the codecs can encode.
+// implements it. args are wire values (see package wire); the result may be
+// any value wire.Convert accepts.
 type Dispatcher interface {
 	Dispatch(ctx context.Context, method string, args []any) (any, error)
 }
 
-// Codec turns calls and replies into message bodies and back, so the same
-// bodies can travel over different carriers (HTTP, a message queue).
+// Message is an encoded call or reply as a carrier moves it: the body and
+// the few properties a codec may set besides it. Carriers map them onto
+// their wire: AMQP carries all of them as message properties and headers;
+// HTTP carries the body and content type.
+type Message struct {
+	// Body is the encoded call or reply.
+	Body []byte
+	// ContentType names the body's format, e.g. "text/xml".
+	ContentType string
+	// Type is a short label of the body's content that some codecs need
+	// besides it: the text codec puts a call's method and a result's type
+	// here (AMQP's type property).
+	Type string
+	// Headers are codec headers, with string or int64 values: the text
+	// codec carries a fault's code in one.
+	Headers map[string]any
+}
+
+// Reset empties m for reuse, keeping Body's storage.
+func (m *Message) Reset() {
+	*m = Message{Body: m.Body[:0]}
+}
+
+// Codec turns calls and replies into messages and back. Encoders append to
+// m.Body and set the properties they need; decoders read them. Codecs are
+// safe for concurrent use.
 //
-// Decoded values are wire values: nil, bool, int64, float64, string,
-// []byte, time.Time, []any and map[string]any. Encoders accept those and
-// any Go value wire.Convert accepts.
+// Decoded values are wire values (see package wire). Encoders accept wire
+// values and any Go value wire.Convert accepts; a value that cannot be
+// encoded is an error (a *wire.ConversionError naming its path).
 type Codec interface {
+	// Name is the codec's short name, as used in URLs ("xml", "json").
+	Name() string
+	// ContentType is the MIME type of the codec's messages.
+	ContentType() string
+	// EncodeCall appends a call of method with args to m.
+	EncodeCall(m *Message, method string, args []any) error
+	// DecodeCall decodes a call. Errors wrap ErrParse, or are a
+	// *RemoteError saying what the server cannot do with the call.
+	DecodeCall(m *Message) (method string, args []any, err error)
+	// EncodeReply appends a reply carrying result to m.
+	EncodeReply(m *Message, result any) error
+	// EncodeFault appends a reply carrying fault to m.
+	EncodeFault(m *Message, fault *RemoteError)
+	// DecodeReply decodes a reply. A fault is returned as *RemoteError;
+	// an undecodable message as an error wrapping ErrParse.
+	DecodeReply(m *Message) (result any, err error)
+}
+
+// BodyCodec is a codec whose messages are their bodies alone, as XML-RPC
+// and the JSON envelope are. BodyOnly makes a Codec of it.
+type BodyCodec interface {
 	// Name is the codec's short name, as used in URLs ("xml", "json").
 	Name() string
 	// ContentType is the MIME type of the codec's bodies.
@@ -75,22 +137,37 @@ type Codec interface {
 	DecodeReply(body []byte) (result any, err error)
 }
 
-// Serve decodes a call from body with c, runs it on d and appends the
-// encoded reply (result or fault) to dst. It never fails: anything that goes
-// wrong becomes a fault in the reply. The bool result reports whether the
-// call ran and succeeded.
-func Serve(ctx context.Context, d Dispatcher, c Codec, body, dst []byte) ([]byte, bool) {
-	method, args, err := c.DecodeCall(body)
+// BodyOnly returns a Codec that reads and writes only the body (and the
+// content type) of a message, with b.
+func BodyOnly(b BodyCodec) Codec { return bodyOnly{b} }
+
+type bodyOnly struct{ b BodyCodec }
+
+func (c bodyOnly) Name() string        { return c.b.Name() }
+func (c bodyOnly) ContentType() string { return c.b.ContentType() }
+
+func (c bodyOnly) EncodeCall(m *Message, method string, args []any) error {
+	body, err := c.b.AppendCall(m.Body, method, args)
 	if err != nil {
-		return c.AppendFault(dst, ToRemote(err)), false
+		return err
 	}
-	result, err := d.Dispatch(ctx, method, args)
-	if err != nil {
-		return c.AppendFault(dst, ToRemote(err)), false
-	}
-	out, err := c.AppendReply(dst, result)
-	if err != nil {
-		return c.AppendFault(dst, &RemoteError{Code: CodeInternal, Message: "encode result of " + method + ": " + err.Error()}), false
-	}
-	return out, true
+	m.Body, m.ContentType = body, c.b.ContentType()
+	return nil
 }
+
+func (c bodyOnly) DecodeCall(m *Message) (string, []any, error) { return c.b.DecodeCall(m.Body) }
+
+func (c bodyOnly) EncodeReply(m *Message, result any) error {
+	body, err := c.b.AppendReply(m.Body, result)
+	if err != nil {
+		return err
+	}
+	m.Body, m.ContentType = body, c.b.ContentType()
+	return nil
+}
+
+func (c bodyOnly) EncodeFault(m *Message, fault *RemoteError) {
+	m.Body, m.ContentType = c.b.AppendFault(m.Body, fault), c.b.ContentType()
+}
+
+func (c bodyOnly) DecodeReply(m *Message) (any, error) { return c.b.DecodeReply(m.Body) }

@@ -4,33 +4,10 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"sync"
 )
 
-// Buffers for request and reply bodies are pooled: a call then costs no
-// allocation for its bytes once the pool is warm. Buffers that grew beyond
-// maxPooled are dropped rather than kept, so one huge message does not pin
-// its memory for the life of the process.
-const (
-	initialBuf = 1 << 10
-	maxPooled  = 64 << 10
-)
-
-// buffer is a pooled byte slice. It is a pointer type so that Put does not
-// allocate.
-type buffer struct{ b []byte }
-
-var bufPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, initialBuf)} }}
-
-func getBuffer() *buffer { return bufPool.Get().(*buffer) }
-
-func putBuffer(b *buffer) {
-	if cap(b.b) > maxPooled {
-		return
-	}
-	b.b = b.b[:0]
-	bufPool.Put(b)
-}
+// initialBuf is the room readBody makes for a body of unknown length.
+const initialBuf = 1 << 10
 
 // errBodyTooLarge is readBody's report of a body beyond its limit.
 var errBodyTooLarge = errors.New("body too large")

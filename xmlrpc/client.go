@@ -14,12 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/wire"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
@@ -38,6 +36,15 @@ const (
 
 var headerUserAgent = []string{"rpcwire-xmlrpc/1"}
 
+// codec is the one codec of XML-RPC over HTTP.
+var codec = transport.BodyOnly(xmlcodec.Codec{})
+
+// OneWayHeader marks a one-way call (transport.Client.Notify). A server of
+// this package answers it with 202 Accepted as soon as it has taken the
+// call, and runs it in the background; other servers run it as a call, and
+// the client discards the result.
+const OneWayHeader = "X-Rpcwire-Oneway"
+
 // Dial returns a client that calls the XML-RPC server at u, an http:// or
 // https:// URL. It implements transport.DialFunc.
 //
@@ -45,9 +52,10 @@ var headerUserAgent = []string{"rpcwire-xmlrpc/1"}
 // by the calls. A URL without a path posts to /RPC2, as Python's
 // xmlrpc.client does. Credentials in the URL (http://user:pass@host/) are
 // sent as HTTP basic authentication and never appear in errors or logs.
-// Options.TLSConfig configures https://, Options.Timeout bounds calls
-// whose context has no deadline and Options.MaxMessageSize bounds reply
-// bodies. A call's deadline travels to the server in TimeoutHeader.
+// transport.WithTLSConfig configures https:// (and is refused for
+// http://), WithTimeout bounds calls whose context has no deadline and
+// WithMaxMessageSize bounds request and reply bodies. A call's deadline
+// travels to the server in TimeoutHeader.
 //
 // Replies other than 200 OK fail with *StatusError; redirects (307, 308)
 // are followed as net/http does.
@@ -58,14 +66,22 @@ var headerUserAgent = []string{"rpcwire-xmlrpc/1"}
 // connection, as net/http does for idempotent requests: rolling restarts
 // then lose no call. A server shutting down never ran such a call; one that
 // crashed mid-call may have, so, as over AMQP, delivery is at-least-once.
-func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.Client, error) {
-	o := transport.Apply(opts...)
+func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (transport.Client, error) {
+	o, err := transport.NewClientOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
 		return nil, fmt.Errorf("%w: xmlrpc dials http:// and https://, not %q", transport.ErrUnknownScheme, u.Scheme)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("xmlrpc: dial %s: URL has no host", u.Redacted())
+	}
+	if scheme == "http" {
+		if err := transport.NoTLS(o.TLSConfig, u.Redacted()); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, transport.ContextError(ctx, "xmlrpc: dial "+u.Redacted())
@@ -100,88 +116,76 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.Option) (transport.
 		// gzip layer would only cost time on the networks RPC runs on.
 		DisableCompression: true,
 	}
-	return &client{
+	car := &carrier{
 		target:  target,
-		display: u.Redacted(),
 		auth:    auth,
 		tr:      tr,
 		hc:      &http.Client{Transport: tr},
 		conns:   conns,
-		maxSize: o.MaxMessageSize,
-		timeout: o.Timeout,
-	}, nil
+		maxSize: o.MaxSize(),
+	}
+	return transport.NewClient(car, codec, u.Redacted(), &o), nil
 }
 
-// client is what Dial returns. It is safe for concurrent use: each call is
-// one HTTP request on a pooled keep-alive connection.
-type client struct {
+// carrier moves a client's calls as HTTP POST requests, each on a pooled
+// keep-alive connection. It is safe for concurrent use.
+type carrier struct {
 	target  *url.URL // without credentials
-	display string   // the dialled URL with the password redacted, for errors
 	auth    []string // Authorization header value, nil without credentials
 	tr      *http.Transport
 	hc      *http.Client
 	conns   *connSet // every connection tr opened, so Close can end calls in flight
-	codec   xmlcodec.Codec
 	maxSize int64
-	timeout time.Duration
-	closed  atomic.Bool
 }
 
-// Call implements transport.Client. A fault reply is returned as
-// *transport.RemoteError carrying the server's code and message.
-func (c *client) Call(ctx context.Context, method string, args []any, reply any) error {
-	result, err := c.roundTrip(ctx, method, args, false)
+// RoundTrip implements transport.Carrier: it posts req and reads the 200
+// OK reply into reply.
+func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) error {
+	resp, err := c.post(ctx, req, false)
 	if err != nil {
 		return err
 	}
-	if err := wire.Assign(reply, result); err != nil {
-		return fmt.Errorf("xmlrpc: call %s: reply: %w", method, err)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return newStatusError(resp)
 	}
-	return nil
+	return c.read(resp, reply)
 }
 
-// Notify implements transport.Client. XML-RPC has no one-way calls, so
-// Notify makes an ordinary call, waits for the HTTP reply and discards the
-// result. It returns the errors that mean the server did not take the call
-// (transport errors such as transport.ErrNoServer, ErrTimeout or
-// ErrUnauthorized, and busy, too-large and parse faults) and ignores the
-// faults of the method itself, as one-way transports do.
-func (c *client) Notify(ctx context.Context, method string, args []any) error {
-	_, err := c.roundTrip(ctx, method, args, true)
-	return err
-}
-
-// Close implements transport.Client: calls in flight fail with
-// transport.ErrClosed and idle connections are closed.
-func (c *client) Close() error {
-	if c.closed.CompareAndSwap(false, true) {
-		c.conns.closeAll()
-		c.tr.CloseIdleConnections()
-	}
-	return nil
-}
-
-// roundTrip sends one call and decodes its reply. oneWay drops faults that
-// the method raised (see Notify).
-func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWay bool) (any, error) {
-	if c.closed.Load() {
-		return nil, fmt.Errorf("%s: %w", what(method), transport.ErrClosed)
-	}
-	if ctx.Err() != nil {
-		return nil, transport.ContextError(ctx, what(method))
-	}
-	if c.timeout > 0 {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-		}
-	}
-	payload, err := c.encodeCall(method, args)
+// Send implements transport.Carrier: it posts req marked one-way. Our
+// servers answer 202 Accepted (or a refusal fault); others answer the
+// call, whose reply goes to reply for the client to check for refusals.
+func (c *carrier) Send(ctx context.Context, req, reply *transport.Message) error {
+	resp, err := c.post(ctx, req, true)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what(method), err)
+		return err
 	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusAccepted:
+		return nil
+	case http.StatusOK:
+		return c.read(resp, reply)
+	}
+	return newStatusError(resp)
+}
 
+// Close implements transport.Carrier: requests in flight fail and
+// connections are closed.
+func (c *carrier) Close() error {
+	c.conns.closeAll()
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+// post sends one request. The body is a copy of req's: net/http may still
+// read the body after Do returns (when a server answers before reading it
+// all), and it must be a plain *bytes.Reader (behind io.NopCloser) for
+// net/http to send headers and body in one write; any other reader type
+// makes it flush the headers first: one more packet and write syscall per
+// call.
+func (c *carrier) post(ctx context.Context, req *transport.Message, oneWay bool) (*http.Response, error) {
+	payload := bytes.Clone(req.Body)
 	// A value, not a pointer: WithContext below copies it to the heap once.
 	r := http.Request{
 		Method:        http.MethodPost,
@@ -198,73 +202,47 @@ func (c *client) roundTrip(ctx context.Context, method string, args []any, oneWa
 	if c.auth != nil {
 		r.Header["Authorization"] = c.auth
 	}
-	if dl, ok := ctx.Deadline(); ok {
+	if oneWay {
+		// No deadline: ctx bounds handing the call over, not its run.
+		r.Header[OneWayHeader] = headerOne
+	} else if dl, ok := ctx.Deadline(); ok {
 		ms := (time.Until(dl) + time.Millisecond - 1) / time.Millisecond // rounded up: the caller gives up first
 		r.Header[TimeoutHeader] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
 	}
-	req := r.WithContext(ctx)
-
-	resp, err := c.hc.Do(req)
+	resp, err := c.hc.Do(r.WithContext(ctx))
 	if err != nil {
-		return nil, c.transportError(ctx, method, err)
+		return nil, c.transportError(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s on %s: %w", what(method), c.display, newStatusError(resp))
-	}
-	in := getBuffer()
-	defer putBuffer(in)
-	in.b, err = readBody(resp.Body, in.b[:0], resp.ContentLength, c.maxSize)
+	return resp, nil
+}
+
+var headerOne = []string{"1"}
+
+// read reads a reply body into reply, bounded by the size limit.
+func (c *carrier) read(resp *http.Response, reply *transport.Message) error {
+	var err error
+	reply.Body, err = readBody(resp.Body, reply.Body, resp.ContentLength, c.maxSize)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			return nil, fmt.Errorf("%s on %s: %w: reply exceeds %d bytes", what(method), c.display, transport.ErrTooLarge, c.maxSize)
+			return fmt.Errorf("%w: reply exceeds %d bytes", transport.ErrTooLarge, c.maxSize)
 		}
-		return nil, c.transportError(ctx, method, err)
+		return c.transportError(err)
 	}
-	result, err := c.codec.DecodeReply(in.b)
-	if err != nil {
-		var fault *transport.RemoteError
-		if errors.As(err, &fault) {
-			if oneWay && !refused(fault) {
-				return nil, nil
-			}
-			return nil, transport.FaultError(ctx, what(method), fault)
-		}
-		return nil, fmt.Errorf("%s on %s: reply: %w", what(method), c.display, err)
-	}
-	return result, nil
+	reply.ContentType = resp.Header.Get("Content-Type")
+	return nil
 }
 
-// what names a call in errors. It is built only when there is an error.
-func what(method string) string { return "xmlrpc: call " + method }
-
-// refused reports whether a fault means the server did not run the call.
-func refused(f *transport.RemoteError) bool {
-	switch f.Code {
-	case transport.CodeBusy, transport.CodeTooLarge, transport.CodeParse, transport.CodeInvalidRequest:
-		return true
-	}
-	return false
-}
-
-// transportError maps a failed request to the package's sentinels. ctx is
-// the call's context (with the client's timeout applied).
-func (c *client) transportError(ctx context.Context, method string, err error) error {
-	what := what(method)
-	if cerr := transport.ContextError(ctx, what); cerr != nil {
-		return cerr
-	}
-	if c.closed.Load() {
-		return fmt.Errorf("%s: %w", what, transport.ErrClosed)
-	}
+// transportError maps a failed request to the package's sentinels (the
+// client core maps a context that ended, and a closed client).
+func (c *carrier) transportError(err error) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return fmt.Errorf("%s: %w at %s: %w", what, transport.ErrNoServer, c.display, err)
+		return fmt.Errorf("%w: %w", transport.ErrNoServer, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):
-		return fmt.Errorf("%s on %s: %w: %w", what, c.display, transport.ErrTimeout, err)
+		return fmt.Errorf("%w: %w", transport.ErrTimeout, err)
 	}
-	return fmt.Errorf("%s on %s: %w: %w", what, c.display, transport.ErrConnection, err)
+	return fmt.Errorf("%w: %w", transport.ErrConnection, err)
 }
 
 // StatusError is a reply with an HTTP status other than 200 OK: the server
@@ -312,23 +290,6 @@ func newStatusError(resp *http.Response) *StatusError {
 	n, _ := io.ReadFull(resp.Body, b[:])
 	text := strings.TrimSpace(strings.ToValidUTF8(string(b[:n]), "?"))
 	return &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Body: text}
-}
-
-// encodeCall encodes a call into a pooled buffer and returns a copy of
-// its own. The request body cannot be pooled: net/http may still read it
-// after Do returns (when a server answers before reading it all), and it
-// must be a plain *bytes.Reader (behind io.NopCloser) for net/http to send
-// headers and body in one write; any other reader type makes it flush the
-// headers first: one more packet and write syscall per call.
-func (c *client) encodeCall(method string, args []any) ([]byte, error) {
-	scratch := getBuffer()
-	defer putBuffer(scratch)
-	var err error
-	scratch.b, err = c.codec.AppendCall(scratch.b[:0], method, args)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.Clone(scratch.b), nil
 }
 
 // connSet dials the client's connections and remembers the open ones:

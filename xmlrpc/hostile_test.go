@@ -32,7 +32,7 @@ import (
 
 // listenWith starts the test server's registry with cfg's limits on a free
 // port and closes it when the test ends.
-func (ts *testServer) listenWith(t *testing.T, cfg xmlrpc.ListenConfig, opts ...transport.Option) transport.Server {
+func (ts *testServer) listenWith(t *testing.T, cfg xmlrpc.ListenConfig, opts ...transport.ServerOption) transport.Server {
 	t.Helper()
 	srv, err := cfg.Listen(context.Background(), &url.URL{Scheme: "http", Host: "127.0.0.1:0", Path: "/"}, ts.reg, opts...)
 	require.NoError(t, err)

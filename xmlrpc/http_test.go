@@ -77,7 +77,7 @@ func newTestServer(t *testing.T) *testServer {
 
 // listen starts a server on 127.0.0.1:0 at rawURL's path and closes it when
 // the test ends.
-func (ts *testServer) listen(t *testing.T, rawURL string, opts ...transport.Option) transport.Server {
+func (ts *testServer) listen(t *testing.T, rawURL string, opts ...transport.ServerOption) transport.Server {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func (ts *testServer) waitStarted(t *testing.T) {
 }
 
 // dial opens a client for rawURL and closes it when the test ends.
-func dial(t *testing.T, rawURL string, opts ...transport.Option) transport.Client {
+func dial(t *testing.T, rawURL string, opts ...transport.ClientOption) transport.Client {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	require.NoError(t, err)
@@ -268,7 +268,7 @@ func TestBasicAuth(t *testing.T) {
 
 func TestRequireBasicAuthOnOwnMux(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.Handle("/xmlrpc", xmlrpc.RequireBasicAuth("u", "p", xmlrpc.NewHandler(funcs.NewRegistry())))
+	mux.Handle("/xmlrpc", xmlrpc.RequireBasicAuth("u", "p", newHandler(t, funcs.NewRegistry())))
 	hs := httptest.NewServer(mux)
 	defer hs.Close()
 	var fib int
@@ -345,7 +345,7 @@ func TestClientTimeoutOption(t *testing.T) {
 
 func TestServerTimeoutOption(t *testing.T) {
 	ts := newTestServer(t)
-	srv := ts.listen(t, "http://127.0.0.1:0/", transport.WithTimeout(100*time.Millisecond))
+	srv := ts.listen(t, "http://127.0.0.1:0/", transport.WithCallTimeout(100*time.Millisecond))
 	err := dial(t, srv.Addr()).Call(ctxT(t), "sleep", []any{5000}, nil)
 	var re *transport.RemoteError
 	require.ErrorAs(t, err, &re, "the server's bound becomes a fault")
@@ -410,8 +410,16 @@ func TestBadURLs(t *testing.T) {
 	assert.ErrorContains(t, err, "no host")
 }
 
+// newHandler is xmlrpc.NewHandler for a test, closed when it ends.
+func newHandler(t *testing.T, d transport.Dispatcher, opts ...transport.ServerOption) *xmlrpc.Handler {
+	h, err := xmlrpc.NewHandler(d, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
 func TestNilDispatcherHandler(t *testing.T) {
-	hs := httptest.NewServer(xmlrpc.NewHandler(nil))
+	hs := httptest.NewServer(newHandler(t, nil))
 	defer hs.Close()
 	err := dial(t, hs.URL+"/").Call(ctxT(t), "fun_add", []any{1, 2}, nil)
 	assert.ErrorIs(t, err, transport.ErrInternal)

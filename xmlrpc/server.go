@@ -1,6 +1,7 @@
 package xmlrpc
 
 import (
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // Limits of the http.Server that Listen starts; ListenConfig changes them.
@@ -48,59 +48,66 @@ var (
 	headerPost    = []string{http.MethodPost}
 )
 
-// handler serves XML-RPC calls on one HTTP endpoint.
-type handler struct {
-	d       transport.Dispatcher
-	codec   xmlcodec.Codec
-	maxSize int64
-	timeout time.Duration
-	logger  *slog.Logger
-	// slots is the MaxInFlight semaphore: a call holds a slot while it
-	// reads its body, runs and writes its reply.
-	slots chan struct{}
-	// busy is the fault sent when every slot is taken, encoded once.
-	busy []byte
+// Handler serves XML-RPC calls on one HTTP endpoint. It is an
+// http.Handler: mount it on any mux or wrap it in middleware (for example
+// RequireBasicAuth). One-way calls (OneWayHeader) run in the background
+// after their 202 Accepted reply; Shutdown and Close end them, so a
+// server that mounts a Handler calls one of them after its own
+// http.Server.Shutdown.
+type Handler struct {
+	svc    *transport.Service
+	logger *slog.Logger
+
+	// ctx is the parent of one-way calls; Close cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool           // no more one-way calls start
+	oneWay sync.WaitGroup // one-way calls running
 }
 
-// NewHandler returns an http.Handler that serves XML-RPC calls to d. Mount
-// it on any mux or wrap it in middleware (for example RequireBasicAuth).
+// NewHandler returns a Handler that serves XML-RPC calls to d.
 //
 // It takes POST requests only (others get 405 with "Allow: POST"). A body
-// larger than Options.MaxMessageSize gets HTTP 413 Request Entity Too Large
-// (the Dial client reports transport.ErrTooLarge). A body that is not
-// XML-RPC gets a fault reply with code transport.CodeParse, as does every
-// other failure: faults travel with HTTP status 200, as the XML-RPC
-// specification says. At most Options.MaxInFlight calls run at once; calls
-// beyond that get a fault with code transport.CodeBusy at once instead of
-// queuing. Options.Timeout, when set, bounds how long one call may run.
-// Bodies may be gzip-compressed (Content-Encoding: gzip, as Python's
-// xmlrpc.client sends them when asked to); the size limit applies to the
-// inflated body, and other encodings get 415.
+// larger than transport.WithMaxMessageSize (4 MiB by default) gets HTTP
+// 413 Request Entity Too Large (the Dial client reports
+// transport.ErrTooLarge). A body that is not XML-RPC gets a fault reply
+// with code transport.CodeParse, as does every other failure, a reply too
+// large included: faults travel with HTTP status 200, as the XML-RPC
+// specification says. At most transport.WithMaxInFlight calls (default
+// transport.DefaultMaxInFlight) run at once; calls beyond that get a fault
+// with code transport.CodeBusy at once instead of queuing.
+// transport.WithCallTimeout bounds how long one call may run. Bodies may
+// be gzip-compressed (Content-Encoding: gzip, as Python's xmlrpc.client
+// sends them when asked to); the size limit applies to the inflated body,
+// and other encodings get 415. A TLS configuration is refused: TLS is the
+// business of the http.Server the handler is mounted on.
 //
 // Each call runs under the request's context, which net/http cancels when
 // the client hangs up. XML-RPC carries no deadline; the Dial client sends
 // its caller's remaining time in TimeoutHeader and the method runs under
 // that deadline. With other clients, a caller giving up reaches the method
 // as the hang-up.
-func NewHandler(d transport.Dispatcher, opts ...transport.Option) http.Handler {
-	return newHandler(d, transport.Apply(opts...))
+func NewHandler(d transport.Dispatcher, opts ...transport.ServerOption) (*Handler, error) {
+	o, err := transport.NewServerOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := transport.NoTLS(o.TLSConfig, "an xmlrpc.Handler"); err != nil {
+		return nil, err
+	}
+	return newHandler(d, &o), nil
 }
 
-func newHandler(d transport.Dispatcher, o transport.Options) *handler {
-	h := &handler{
-		d:       d,
-		maxSize: o.MaxMessageSize,
-		timeout: o.Timeout,
-		logger:  o.Logger,
-		slots:   make(chan struct{}, o.MaxInFlight),
-	}
+func newHandler(d transport.Dispatcher, o *transport.ServerOptions) *Handler {
 	if d == nil {
-		h.d = noDispatcher{}
+		d = noDispatcher{}
 	}
-	h.busy = h.codec.AppendFault(nil, &transport.RemoteError{
-		Code:    transport.CodeBusy,
-		Message: fmt.Sprintf("server busy: %d calls in flight; retry later", o.MaxInFlight),
-	})
+	h := &Handler{
+		svc:    transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
+		logger: o.Log(),
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return h
 }
 
@@ -112,56 +119,120 @@ func (noDispatcher) Dispatch(context.Context, string, []any) (any, error) {
 }
 
 // ServeHTTP implements http.Handler.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header()["Allow"] = headerPost
 		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
 		return
 	}
-	in := getBuffer()
-	defer putBuffer(in)
+	in, out := transport.GetMessage(), transport.GetMessage()
+	defer transport.PutMessage(in)
+	defer transport.PutMessage(out)
 	var (
 		status int
 		msg    string
 	)
-	if in.b, status, msg = h.readRequest(w, r, in.b[:0]); status != 0 {
+	if in.Body, status, msg = h.readRequest(w, r, in.Body); status != 0 {
 		http.Error(w, msg, status)
 		return
 	}
+	in.ContentType = r.Header.Get("Content-Type")
 	// The slot is taken once the body is in: a client trickling its body
 	// holds a connection (bounded by the server's connection cap and read
 	// timeout), never a call slot that honest callers need.
-	select {
-	case h.slots <- struct{}{}:
-	default:
-		h.reply(w, h.busy)
+	if !h.svc.TryAcquire() {
+		h.svc.Busy(codec, out)
+		h.reply(w, out.Body)
 		return
 	}
-	defer func() { <-h.slots }()
-
+	if len(r.Header[OneWayHeader]) > 0 {
+		h.startOneWay(w, in, out)
+		return
+	}
+	defer h.svc.Release()
 	ctx := r.Context()
-	if limit := callTimeout(r.Header, h.timeout); limit > 0 {
+	if dl := callTimeout(r.Header); dl > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, limit)
+		ctx, cancel = context.WithTimeout(ctx, dl)
 		defer cancel()
 	}
-	out := getBuffer()
-	defer putBuffer(out)
-	out.b, _ = transport.Serve(ctx, h.d, h.codec, in.b, out.b[:0])
-	h.reply(w, out.b)
+	h.svc.Serve(ctx, codec, in, out)
+	h.reply(w, out.Body)
+}
+
+// startOneWay decodes a one-way call that holds a slot, answers 202
+// Accepted and runs the call in the background (or answers the fault that
+// refuses it).
+func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message) {
+	call, fault := h.svc.Decode(codec, in)
+	if fault == nil {
+		h.mu.Lock()
+		if h.closed {
+			fault = &transport.RemoteError{Code: transport.CodeBusy, Message: "server shutting down"}
+		} else {
+			h.oneWay.Add(1)
+		}
+		h.mu.Unlock()
+	}
+	if fault != nil {
+		h.svc.Release()
+		codec.EncodeFault(out, fault)
+		h.reply(w, out.Body)
+		return
+	}
+	go func() {
+		defer h.oneWay.Done()
+		defer h.svc.Release()
+		h.svc.Run(h.ctx, codec, call, nil)
+	}()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// stop lets no more one-way calls start.
+func (h *Handler) stop() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+}
+
+// Shutdown lets no more one-way calls start and waits for those running
+// to finish, or for ctx to end (then they are cancelled as by Close).
+// Calls (not one-way) end with their requests, which the http.Server's
+// own Shutdown waits for.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.stop()
+	done := make(chan struct{})
+	go func() { h.oneWay.Wait(); close(done) }()
+	select {
+	case <-done:
+		h.cancel()
+		return nil
+	case <-ctx.Done():
+		h.cancel()
+		<-done
+		return transport.ContextError(ctx, "xmlrpc: handler shutdown")
+	}
+}
+
+// Close cancels the one-way calls running and waits for them to return.
+func (h *Handler) Close() error {
+	h.stop()
+	h.cancel()
+	h.oneWay.Wait()
+	return nil
 }
 
 // readRequest appends the request body to dst, inflating a gzip body
 // (which Python's xmlrpc.client sends when its encode_threshold is set).
 // A non-zero status means the request is refused with that HTTP status
 // and message.
-func (h *handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte) ([]byte, int, string) {
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte) ([]byte, int, string) {
 	body, length := io.Reader(r.Body), r.ContentLength
 	if length < 0 {
 		// Unknown length (chunked): MaxBytesReader also tells net/http to
 		// close the connection once the limit is hit. A known length is
 		// checked up front and enforced by net/http.
-		body = http.MaxBytesReader(w, r.Body, h.maxSize)
+		body = http.MaxBytesReader(w, r.Body, h.svc.MaxMessageSize())
 	}
 	if ce := r.Header["Content-Encoding"]; len(ce) > 0 {
 		switch strings.ToLower(ce[0]) {
@@ -177,7 +248,7 @@ func (h *handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte
 			return dst, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", ce[0])
 		}
 	}
-	dst, err := readBody(body, dst, length, h.maxSize)
+	dst, err := readBody(body, dst, length, h.svc.MaxMessageSize())
 	if err == nil {
 		return dst, 0, ""
 	}
@@ -186,7 +257,7 @@ func (h *handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte
 		// The rest of the body is not read: close the connection rather
 		// than drain it.
 		w.Header().Set("Connection", "close")
-		return dst, http.StatusRequestEntityTooLarge, fmt.Sprintf("XML-RPC request body exceeds the limit of %d bytes", h.maxSize)
+		return dst, http.StatusRequestEntityTooLarge, fmt.Sprintf("XML-RPC request body exceeds the limit of %d bytes", h.svc.MaxMessageSize())
 	}
 	// Usually the client hung up or stalled past the read timeout, and
 	// nobody is left to read the answer.
@@ -200,25 +271,22 @@ func (h *handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte
 // clients simply do not send the header.
 const TimeoutHeader = "X-Rpcwire-Timeout"
 
-// callTimeout is how long a call may run: the shorter of the caller's
-// TimeoutHeader and the server's own limit (zero means none).
-func callTimeout(h http.Header, limit time.Duration) time.Duration {
+// callTimeout is the caller's remaining time from TimeoutHeader; zero
+// when there is none (or it makes no sense).
+func callTimeout(h http.Header) time.Duration {
 	v := h[TimeoutHeader]
 	if len(v) == 0 {
-		return limit
+		return 0
 	}
 	ms, err := strconv.ParseInt(v[0], 10, 64)
 	if err != nil || ms <= 0 || ms > math.MaxInt64/int64(time.Millisecond) {
-		return limit // not ours to judge: run without it
+		return 0 // not ours to judge: run without it
 	}
-	if d := time.Duration(ms) * time.Millisecond; limit <= 0 || d < limit {
-		return d
-	}
-	return limit
+	return time.Duration(ms) * time.Millisecond
 }
 
 // reply writes an XML-RPC response body with status 200.
-func (h *handler) reply(w http.ResponseWriter, body []byte) {
+func (h *Handler) reply(w http.ResponseWriter, body []byte) {
 	hdr := w.Header()
 	hdr["Content-Type"] = headerTextXML
 	if len(body) > smallReply {
@@ -228,14 +296,6 @@ func (h *handler) reply(w http.ResponseWriter, body []byte) {
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(body); err != nil {
 		h.logger.Debug("xmlrpc: writing reply", "err", err)
-	}
-}
-
-// drain waits until no call holds a slot, and keeps every slot taken
-// afterwards: it is the last thing a server does with its handler.
-func (h *handler) drain() {
-	for range cap(h.slots) {
-		h.slots <- struct{}{}
 	}
 }
 
@@ -295,7 +355,7 @@ func (p paths) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //
 // ctx bounds only the start; stop the server with Shutdown or Close.
 // Listen uses the default limits; ListenConfig.Listen sets others.
-func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+func Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
 	var lc ListenConfig
 	return lc.Listen(ctx, u, d, opts...)
 }
@@ -332,16 +392,22 @@ func or[T time.Duration | int](d, def T) T {
 }
 
 // Listen is the package's Listen with cfg's limits.
-func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
 	if d == nil {
 		return nil, fmt.Errorf("xmlrpc: listen %s: nil dispatcher", u.Redacted())
 	}
-	o := transport.Apply(opts...)
+	o, err := transport.NewServerOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
 	scheme := strings.ToLower(u.Scheme)
 	port := "80"
 	var tlsConf *tls.Config
 	switch scheme {
 	case "http":
+		if err := transport.NoTLS(o.TLSConfig, u.Redacted()); err != nil {
+			return nil, err
+		}
 	case "https":
 		port = "443"
 		c := o.TLSConfig
@@ -368,7 +434,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 	}
 	addr := (&url.URL{Scheme: scheme, Host: ln.Addr().String(), Path: u.Path}).String()
 
-	h := newHandler(d, o)
+	h := newHandler(d, &o)
 	var root http.Handler = paths{path: path, next: h}
 	if u.User != nil {
 		password, _ := u.User.Password()
@@ -376,8 +442,8 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
 	wt := writeTimeout
-	if o.Timeout > 0 {
-		wt = max(wt, o.Timeout+30*time.Second)
+	if o.CallTimeout > 0 {
+		wt = max(wt, o.CallTimeout+30*time.Second)
 	}
 	wt = or(cfg.WriteTimeout, wt)
 	s := &server{
@@ -394,14 +460,14 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 			WriteTimeout:      wt,
 			IdleTimeout:       or(cfg.IdleTimeout, idleTimeout),
 			MaxHeaderBytes:    maxHeaderBytes,
-			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+			ErrorLog:          slog.NewLogLogger(o.Log().Handler(), slog.LevelWarn),
 			BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		},
 	}
 	s.hs.ConnState = s.connState
-	ln = newLimitListener(ln, or(cfg.MaxConns, max(minConns, connsPerCall*o.MaxInFlight)))
+	ln = newLimitListener(ln, or(cfg.MaxConns, max(minConns, connsPerCall*h.svc.MaxInFlight())))
 	go s.serve(ln, tlsConf != nil)
-	o.Logger.Debug("xmlrpc: listening", "addr", addr)
+	o.Log().Debug("xmlrpc: listening", "addr", addr)
 	return s, nil
 }
 
@@ -409,7 +475,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 type server struct {
 	addr   string
 	hs     *http.Server
-	h      *handler
+	h      *Handler
 	cancel context.CancelFunc // cancels every request's context
 	done   chan struct{}      // closed when serve returns
 	// finished is closed when the server has stopped: serve returned,
@@ -441,7 +507,7 @@ func (s *server) connState(_ net.Conn, state http.ConnState) {
 // a second (net/http's reset avoidance) so its client reads the reply.
 func (s *server) wait() {
 	<-s.done
-	s.h.drain()
+	s.h.svc.Drain()
 	s.conns.Wait()
 	close(s.finished)
 }
@@ -485,8 +551,12 @@ func (s *server) Shutdown(ctx context.Context) error {
 		}
 	}
 	err := s.hs.Shutdown(ctx)
+	if err == nil {
+		err = s.h.Shutdown(ctx) // one-way calls still running
+	}
 	if err != nil {
 		_ = s.hs.Close()
+		_ = s.h.Close()
 	}
 	s.cancel()
 	s.wait()
@@ -506,6 +576,7 @@ func (s *server) Close() error {
 	first := s.stop()
 	err := s.hs.Close()
 	s.cancel()
+	_ = s.h.Close()
 	if !first {
 		<-s.finished
 		return nil

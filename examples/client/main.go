@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire"
-	"github.com/rpcwire/rpcwire/amqp"
+	"github.com/rpcwire/rpcwire/internal/scalar"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -104,7 +104,7 @@ func fail(stderr io.Writer, err error) int {
 func parseArgs(words []string) []any {
 	out := make([]any, len(words))
 	for i, w := range words {
-		out[i] = amqp.ParseTextArg(w)
+		out[i] = scalar.Parse(w)
 	}
 	return out
 }

@@ -13,19 +13,19 @@ import (
 // neither prefetch nor workers.
 const defaultAMQPPrefetch = amqp.DefaultWorkers
 
-// codecFor returns the codec whose bodies a client of u sends and
-// receives, to count the bytes a call puts on the wire, or nil when the
-// transport has no wire (mem) or its codec is not known here.
+// codecFor returns the codec whose messages a client of u sends and
+// receives, to count the bytes a call puts on the wire, or nil when it is
+// not known here.
 func codecFor(u *url.URL) transport.Codec {
 	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-		return xmlcodec.Codec{}
+	case "http", "https", "mem":
+		return transport.BodyOnly(xmlcodec.Codec{})
 	case "amqp", "amqps":
 		switch strings.ToLower(u.Query().Get("codec")) {
 		case "", "xml", "xmlrpc", "xml-rpc":
-			return xmlcodec.Codec{}
+			return transport.BodyOnly(xmlcodec.Codec{})
 		case "json":
-			return amqp.JSONCodec{}
+			return transport.BodyOnly(amqp.JSONCodec{})
 		case "text", "plain":
 			return amqp.TextCodec{}
 		}

@@ -334,11 +334,11 @@ func floorBody(t *target, r *runner) ([]byte, string, error) {
 	}
 	codec := codecFor(u)
 	if codec == nil {
-		codec = xmlcodec.Codec{}
+		codec = transport.BodyOnly(xmlcodec.Codec{})
 	}
-	b, err := codec.AppendCall(nil, r.cfg.method, r.cfg.args)
-	if err != nil {
+	var m transport.Message
+	if err := codec.EncodeCall(&m, r.cfg.method, r.cfg.args); err != nil {
 		return nil, "", fmt.Errorf("encode the floor's body: %w", err)
 	}
-	return b, codec.ContentType(), nil
+	return m.Body, codec.ContentType(), nil
 }

@@ -48,8 +48,8 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire"
-	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/scalar"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/wire"
@@ -244,7 +244,7 @@ func splitList(s string) []string {
 func parseArgs(words []string) []any {
 	out := make([]any, len(words))
 	for i, w := range words {
-		out[i] = amqp.ParseTextArg(w)
+		out[i] = scalar.Parse(w)
 	}
 	return out
 }

@@ -28,7 +28,7 @@ type row struct {
 	P99us           float64   `json:"p99_us"`
 	MaxUs           float64   `json:"max_us"`
 	MeanUs          float64   `json:"mean_us"`
-	BytesPerCall    *float64  `json:"bytes_per_call"` // null: no wire (mem)
+	BytesPerCall    *float64  `json:"bytes_per_call"` // null: codec not known
 	AllocsPerCall   float64   `json:"allocs_per_call"`
 	CPUusPerCall    *float64  `json:"cpu_us_per_call"` // null where not measured
 	AllocBytesPer   float64   `json:"alloc_bytes_per_call"`
@@ -158,7 +158,7 @@ func legend(w io.Writer, baseline, repeated bool) {
 		"calls/s: successful calls per second of measured time (warm-up excluded), all in-flight callers together.",
 		"p50..max: latency of successful calls as the caller sees it; percentiles from a log-linear histogram (within 1.6%), max exact.",
 		"bytes/call: request + reply body bytes as the transport's codec encodes them (XML-RPC for http and amqp?codec=xml);",
-		"  HTTP headers, AMQP frames and properties, TCP/IP and TLS are not counted. mem passes values in memory: no wire, no bytes.",
+		"  HTTP headers, AMQP frames and properties, TCP/IP and TLS are not counted. mem hands the same XML-RPC bodies over in memory.",
 		"allocs/call, cpu/call: heap allocations and CPU time (user + system) of this process per call, client and server",
 		"  together when both are in it (not the broker's). Less disturbed by other load on the machine than calls/s.",
 	}

@@ -194,13 +194,12 @@ func embedded(ctx context.Context, r *runner, name string) (*target, error) {
 
 // wireBytes is the size of one call's request and reply bodies in codec.
 func wireBytes(codec transport.Codec, method string, args []any, reply any) (int, error) {
-	req, err := codec.AppendCall(nil, method, args)
-	if err != nil {
+	var req, rep transport.Message
+	if err := codec.EncodeCall(&req, method, args); err != nil {
 		return 0, fmt.Errorf("encode %s call with the %s codec: %w", method, codec.Name(), err)
 	}
-	rep, err := codec.AppendReply(nil, reply)
-	if err != nil {
+	if err := codec.EncodeReply(&rep, reply); err != nil {
 		return 0, fmt.Errorf("encode %s reply with the %s codec: %w", method, codec.Name(), err)
 	}
-	return len(req) + len(rep), nil
+	return len(req.Body) + len(rep.Body), nil
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire"
+	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
@@ -53,7 +54,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 	var listen urls
 	fs.Var(&listen, "listen", "URL to serve on, repeatable (default "+defaultListen+"); schemes: "+strings.Join(rpcwire.Schemes(), ", "))
 	grace := fs.Duration("shutdown-timeout", 15*time.Second, "how long shutdown waits for calls in flight")
-	maxInFlight := fs.Int("max-inflight", transport.DefaultMaxInFlight, "calls one listener runs at once; more get a busy fault")
+	maxInFlight := fs.Int("max-inflight", 0, fmt.Sprintf("calls one listener runs at once (default: http and mem %d, more get a busy fault; amqp %d workers, more wait in the queue)",
+		transport.DefaultMaxInFlight, amqp.DefaultWorkers))
 	certFile := fs.String("tls-cert", "", "PEM certificate for https:// listeners (with -tls-key)")
 	keyFile := fs.String("tls-key", "", "PEM private key for https:// listeners")
 	caFile := fs.String("tls-ca", "", "PEM CA certificates to trust for amqps:// brokers (default: the system's)")
@@ -69,7 +71,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	reg := funcs.NewRegistry(registry.WithLogger(log))
-	opts := []transport.Option{transport.WithLogger(log), transport.WithMaxInFlight(*maxInFlight)}
+	opts := []transport.ServerOption{transport.WithLogger(log)}
+	if *maxInFlight != 0 {
+		opts = append(opts, transport.WithMaxInFlight(*maxInFlight))
+	}
 	if *certFile != "" || *keyFile != "" || *caFile != "" {
 		cfg, err := tlsConfig(*certFile, *keyFile, *caFile)
 		if err != nil {

@@ -54,7 +54,7 @@ func serve(t *testing.T, args ...string) serving {
 }
 
 // fib7 calls fib(7) at addr and checks the answer.
-func fib7(t *testing.T, addr string, opts ...transport.Option) {
+func fib7(t *testing.T, addr string, opts ...transport.ClientOption) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

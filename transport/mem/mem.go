@@ -1,9 +1,14 @@
 // Package mem is the in-process transport: mem://name URLs served and
-// dialled within one process, for tests, demos and embedding. It behaves
-// like the network transports: arguments and results go through the same
-// wire-value conversions (a copy, never shared memory), faults arrive as
-// *transport.RemoteError, and contexts, one-way calls, limits and shutdown
-// work the same.
+// dialled within one process, for tests, demos and embedding.
+//
+// It behaves like the network transports because it is one: calls go
+// through the same client core and serve path, encoded with the XML-RPC
+// codec (the bytes XML-RPC over HTTP and AMQP carry by default), so
+// arguments and results get the same conversions (times travel in whole
+// seconds, as on the wire), faults arrive as *transport.RemoteError, and
+// deadlines, size limits, busy faults, one-way calls and shutdown work the
+// same. Only the wire is missing: messages are handed over in memory, and
+// the server never shares the caller's memory.
 package mem
 
 import (
@@ -11,11 +16,13 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
-	"time"
 
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/wire"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
+
+// codec is the encoding of every mem:// message.
+var codec = transport.BodyOnly(xmlcodec.Codec{})
 
 // Network is a namespace of mem:// servers. Servers listening on one
 // Network are reachable only by clients dialled on the same Network.
@@ -42,21 +49,34 @@ func name(u *url.URL) (string, error) {
 	if n == "" {
 		return "", fmt.Errorf("rpcwire: mem URL %q needs a name, e.g. mem://demo", u.Redacted())
 	}
+	if u.User != nil || u.RawQuery != "" {
+		return "", fmt.Errorf("rpcwire: mem URL %s: a mem URL is a name only (mem://demo), with no user or parameters", u.Redacted())
+	}
 	return n, nil
 }
 
 // Listen starts serving d under the URL's name. It implements
-// transport.ListenFunc.
-func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.Option) (transport.Server, error) {
+// transport.ListenFunc. At most transport.WithMaxInFlight calls (default
+// transport.DefaultMaxInFlight) run at once; more get a busy fault.
+func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
 	nm, err := name(u)
 	if err != nil {
 		return nil, err
 	}
-	o := transport.Apply(opts...)
+	o, err := transport.NewServerOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := transport.NoTLS(o.TLSConfig, "mem://"+nm); err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("rpcwire: listen mem://%s: nil dispatcher", nm)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{
-		net: n, name: nm, d: d, ctx: ctx, cancel: cancel,
-		slots: make(chan struct{}, o.MaxInFlight),
+		net: n, name: nm, ctx: ctx, cancel: cancel,
+		svc: transport.NewService(d, &o, cmpOr(o.MaxInFlight, transport.DefaultMaxInFlight)),
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -68,17 +88,31 @@ func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, 
 	return s, nil
 }
 
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 // Dial returns a client for the server named by the URL. The server need
 // not exist yet: each call looks it up, and fails with
 // transport.ErrNoServer when nothing listens under the name. It implements
 // transport.DialFunc.
-func (n *Network) Dial(_ context.Context, u *url.URL, opts ...transport.Option) (transport.Client, error) {
+func (n *Network) Dial(_ context.Context, u *url.URL, opts ...transport.ClientOption) (transport.Client, error) {
 	nm, err := name(u)
 	if err != nil {
 		return nil, err
 	}
-	o := transport.Apply(opts...)
-	return &client{net: n, name: nm, timeout: o.Timeout, closed: make(chan struct{})}, nil
+	o, err := transport.NewClientOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := transport.NoTLS(o.TLSConfig, "mem://"+nm); err != nil {
+		return nil, err
+	}
+	car := &carrier{net: n, name: nm, closed: make(chan struct{})}
+	return transport.NewClient(car, codec, "mem://"+nm, &o), nil
 }
 
 func (n *Network) lookup(name string) *server {
@@ -93,84 +127,69 @@ func (n *Network) lookup(name string) *server {
 type server struct {
 	net    *Network
 	name   string
-	d      transport.Dispatcher
+	svc    *transport.Service
 	ctx    context.Context // cancelled by Close, ends calls in flight
 	cancel context.CancelFunc
-	slots  chan struct{} // MaxInFlight semaphore
 
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
 }
 
-// reply is what a call sends back: a wire value or a fault.
-type reply struct {
-	result any
-	fault  *transport.RemoteError
-}
-
-// start runs one call in the background and reports on done (when not
-// nil). It fails when the server is closed or at its limit.
-func (s *server) start(ctx context.Context, method string, args []any, done chan<- reply) error {
+// start takes a call slot and decodes req: the server has accepted the
+// call when it returns true. Otherwise reply holds the fault that refuses
+// it (busy, too large, malformed) or err says no server is there.
+func (s *server) start(req, reply *transport.Message) (transport.Call, bool, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
+		return transport.Call{}, false, fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
 	}
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		s.mu.Unlock()
-		return &transport.RemoteError{Code: transport.CodeBusy, Message: fmt.Sprintf("server busy: %d calls in flight", cap(s.slots))}
+	if !s.svc.TryAcquire() {
+		s.svc.Busy(codec, reply)
+		return transport.Call{}, false, nil
+	}
+	call, fault := s.svc.Decode(codec, req)
+	if fault != nil {
+		s.svc.Release()
+		codec.EncodeFault(reply, fault)
+		return transport.Call{}, false, nil
 	}
 	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() { <-s.slots }()
-		// The call runs under the server's context and the caller's
-		// deadline, not the caller's cancel: like a network server, it
-		// sees the request's deadline.
-		cctx := s.ctx
-		if dl, ok := ctx.Deadline(); ok {
-			var cancel context.CancelFunc
-			cctx, cancel = context.WithDeadline(cctx, dl)
-			defer cancel()
-		}
-		if done != nil {
-			var cancel context.CancelFunc
-			cctx, cancel = withCancelFrom(cctx, ctx)
-			defer cancel()
-		}
-		result, err := s.d.Dispatch(cctx, method, args)
-		var r reply
-		if err != nil {
-			r.fault = transport.ToRemote(err)
-		} else if r.result, err = wire.Convert(result); err != nil {
-			r.fault = &transport.RemoteError{Code: transport.CodeInternal, Message: "encode result of " + method + ": " + err.Error()}
-		}
-		if done != nil {
-			done <- r
-		}
-	}()
-	return nil
+	return call, true, nil
 }
 
-// withCancelFrom returns ctx, also cancelled when caller is: the caller
-// hanging up cancels its call, as a closed HTTP connection does.
-func withCancelFrom(ctx, caller context.Context) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(caller, cancel)
-	return c, func() { stop(); cancel() }
+// run runs an accepted call under the server's context and the caller's
+// deadline; with caller set, its cancellation too (a one-way call outlives
+// its sender). The reply, if wanted, goes to done.
+func (s *server) run(caller context.Context, call transport.Call, done chan<- *transport.Message) {
+	defer s.wg.Done()
+	defer s.svc.Release()
+	ctx := s.ctx
+	if dl, ok := caller.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	if done == nil {
+		s.svc.Run(ctx, codec, call, nil)
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer context.AfterFunc(caller, cancel)()
+	defer cancel()
+	out := transport.GetMessage()
+	s.svc.Run(ctx, codec, call, out)
+	done <- out
 }
 
 func (s *server) Addr() string { return "mem://" + s.name }
 
-func (s *server) stop() bool {
+func (s *server) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return
 	}
 	s.closed = true
 	s.net.mu.Lock()
@@ -178,7 +197,6 @@ func (s *server) stop() bool {
 		delete(s.net.servers, s.name)
 	}
 	s.net.mu.Unlock()
-	return true
 }
 
 // Shutdown stops taking calls and waits for those in flight.
@@ -192,7 +210,8 @@ func (s *server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		// Cut the calls off; a function that ignores its context still
-		// returns on its own, and Close waits for that.
+		// returns on its own, and Close waits for that (as does the
+		// goroutine above, which ends with it).
 		s.cancel()
 		return transport.ContextError(ctx, "shutdown mem://"+s.name)
 	}
@@ -206,109 +225,62 @@ func (s *server) Close() error {
 	return nil
 }
 
-type client struct {
+// carrier hands a client's messages to the server of its name.
+type carrier struct {
 	net       *Network
 	name      string
-	timeout   time.Duration
 	closeOnce sync.Once
 	closed    chan struct{}
 }
 
-func (c *client) prepare(ctx context.Context, method string, args []any) (*server, []any, error) {
-	select {
-	case <-c.closed:
-		return nil, nil, fmt.Errorf("call %s: %w", method, transport.ErrClosed)
-	default:
+func (c *carrier) server() (*server, error) {
+	if s := c.net.lookup(c.name); s != nil {
+		return s, nil
 	}
-	if err := transport.ContextError(ctx, "call "+method); err != nil {
-		return nil, nil, err
-	}
-	s := c.net.lookup(c.name)
-	if s == nil {
-		return nil, nil, fmt.Errorf("call %s: %w listening on mem://%s", method, transport.ErrNoServer, c.name)
-	}
-	wargs, err := toWireArgs(args)
-	if err != nil {
-		return nil, nil, fmt.Errorf("call %s: %w", method, err)
-	}
-	return s, wargs, nil
+	return nil, fmt.Errorf("%w listening on mem://%s", transport.ErrNoServer, c.name)
 }
 
-// Call implements transport.Client.
-func (c *client) Call(ctx context.Context, method string, args []any, result any) error {
-	if c.timeout > 0 {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-		}
-	}
-	s, wargs, err := c.prepare(ctx, method, args)
+// RoundTrip implements transport.Carrier.
+func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) error {
+	s, err := c.server()
 	if err != nil {
 		return err
 	}
-	done := make(chan reply, 1)
-	if err := s.start(ctx, method, wargs, done); err != nil {
+	call, ok, err := s.start(req, reply)
+	if !ok {
 		return err
 	}
+	done := make(chan *transport.Message, 1)
+	go s.run(ctx, call, done)
 	select {
-	case r := <-done:
-		if r.fault != nil {
-			return transport.FaultError(ctx, "call "+method, r.fault)
-		}
-		if err := wire.Assign(result, r.result); err != nil {
-			return fmt.Errorf("call %s: reply: %w", method, err)
-		}
+	case out := <-done:
+		reply.Body = append(reply.Body, out.Body...)
+		reply.ContentType, reply.Type, reply.Headers = out.ContentType, out.Type, out.Headers
+		transport.PutMessage(out)
 		return nil
 	case <-ctx.Done():
-		return transport.ContextError(ctx, "call "+method)
+		return ctx.Err()
 	case <-c.closed:
-		return fmt.Errorf("call %s: %w", method, transport.ErrClosed)
+		return transport.ErrClosed
 	}
 }
 
-// Notify implements transport.Client: the call runs in the background and
-// its result is dropped.
-func (c *client) Notify(ctx context.Context, method string, args []any) error {
-	s, wargs, err := c.prepare(ctx, method, args)
+// Send implements transport.Carrier: the call is accepted once the server
+// has a slot for it and has decoded it; it then runs in the background.
+func (c *carrier) Send(_ context.Context, req, reply *transport.Message) error {
+	s, err := c.server()
 	if err != nil {
 		return err
 	}
-	return s.start(context.Background(), method, wargs, nil)
+	call, ok, err := s.start(req, reply)
+	if ok {
+		go s.run(context.Background(), call, nil)
+	}
+	return err
 }
 
-// Close implements transport.Client.
-func (c *client) Close() error {
+// Close implements transport.Carrier.
+func (c *carrier) Close() error {
 	c.closeOnce.Do(func() { close(c.closed) })
 	return nil
-}
-
-// toWireArgs converts arguments to wire values, copying byte slices so the
-// server never shares the caller's memory.
-func toWireArgs(args []any) ([]any, error) {
-	out := make([]any, len(args))
-	for i, a := range args {
-		w, err := wire.Convert(a)
-		if err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i+1, err)
-		}
-		out[i] = copyBytes(w)
-	}
-	return out, nil
-}
-
-func copyBytes(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		return append([]byte(nil), x...)
-	case []any:
-		for i, e := range x {
-			x[i] = copyBytes(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = copyBytes(e)
-		}
-	}
-	return v
 }

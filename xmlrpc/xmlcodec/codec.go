@@ -46,7 +46,7 @@ type Codec struct {
 	MaxElements int
 }
 
-var _ transport.Codec = Codec{}
+var _ transport.BodyCodec = Codec{}
 
 // Name returns "xml", the codec's name in URLs.
 func (Codec) Name() string { return "xml" }

@@ -1,0 +1,150 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Service is the serve path every server transport runs its calls
+// through: it checks a request's size, decodes it, runs it on the
+// Dispatcher under the caller's deadline and the server's call timeout,
+// encodes the reply and holds the reply to the size limit as well. It also
+// holds the server's call slots. A transport only receives messages, hands
+// them to its Service and sends back what it gets.
+//
+// A Service is safe for concurrent use.
+type Service struct {
+	d       Dispatcher
+	maxSize int64
+	timeout time.Duration
+	slots   chan struct{}
+}
+
+// NewService returns a Service running calls on d with o's limits and
+// maxInFlight call slots (o.MaxInFlight, or the transport's default when
+// that is unset).
+func NewService(d Dispatcher, o *ServerOptions, maxInFlight int) *Service {
+	return &Service{
+		d:       d,
+		maxSize: o.MaxSize(),
+		timeout: o.CallTimeout,
+		slots:   make(chan struct{}, max(maxInFlight, 1)),
+	}
+}
+
+// MaxMessageSize is the request and reply size limit, in bytes.
+func (s *Service) MaxMessageSize() int64 { return s.maxSize }
+
+// MaxInFlight is the number of call slots.
+func (s *Service) MaxInFlight() int { return cap(s.slots) }
+
+// TryAcquire takes a call slot if one is free. A transport that answers
+// calls beyond its limit with a busy fault (see Busy) takes a slot for
+// each call and gives it back with Release when the call is done.
+func (s *Service) TryAcquire() bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// Release gives back a slot taken with TryAcquire.
+func (s *Service) Release() { <-s.slots }
+
+// Drain waits until no call holds a slot, and keeps every slot taken
+// afterwards, so no call starts again: it is the last thing a stopping
+// server does with its Service.
+func (s *Service) Drain() {
+	for range cap(s.slots) {
+		s.slots <- struct{}{}
+	}
+}
+
+// Busy encodes into reply the fault a call gets when every slot is taken.
+func (s *Service) Busy(c Codec, reply *Message) *RemoteError {
+	f := &RemoteError{Code: CodeBusy, Message: fmt.Sprintf("server busy: %d calls in flight; retry later", cap(s.slots))}
+	c.EncodeFault(reply, f)
+	return f
+}
+
+// Call is a decoded request.
+type Call struct {
+	// Method is the method the caller named.
+	Method string
+	// Args are the arguments, as wire values.
+	Args []any
+}
+
+// Decode checks req against the size limit and decodes it with c. A
+// request that is too large or cannot be decoded gives the fault to send
+// back instead.
+func (s *Service) Decode(c Codec, req *Message) (Call, *RemoteError) {
+	if n := int64(len(req.Body)); n > s.maxSize {
+		return Call{}, &RemoteError{Code: CodeTooLarge,
+			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d", n, s.maxSize)}
+	}
+	method, args, err := c.DecodeCall(req)
+	if err != nil {
+		return Call{}, ToRemote(err)
+	}
+	return Call{Method: method, Args: args}, nil
+}
+
+// Run runs call on the Dispatcher and, unless reply is nil (a one-way
+// call), encodes its result or fault into reply with c. It returns the
+// fault sent, nil when the call succeeded (for a one-way call: the fault
+// it would have sent). ctx carries the caller's deadline, when the
+// transport has one; the server's call timeout applies on top.
+//
+// A result that cannot be encoded, or whose encoding exceeds the size
+// limit, becomes a fault (CodeInternal, CodeTooLarge) instead.
+func (s *Service) Run(ctx context.Context, c Codec, call Call, reply *Message) *RemoteError {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	result, err := s.d.Dispatch(ctx, call.Method, call.Args)
+	var fault *RemoteError
+	if err != nil {
+		fault = ToRemote(err)
+	}
+	if reply == nil {
+		return fault
+	}
+	if fault == nil {
+		start := len(reply.Body)
+		if err := c.EncodeReply(reply, result); err != nil {
+			fault = &RemoteError{Code: CodeInternal, Message: "encode result of " + call.Method + ": " + err.Error()}
+		} else if n := int64(len(reply.Body) - start); n > s.maxSize {
+			fault = &RemoteError{Code: CodeTooLarge,
+				Message: fmt.Sprintf("reply of %d bytes to %s exceeds the server's limit of %d", n, call.Method, s.maxSize)}
+		}
+		if fault == nil {
+			return nil
+		}
+		reply.Body = reply.Body[:start]
+		reply.Type, reply.Headers = "", nil
+	}
+	c.EncodeFault(reply, fault)
+	return fault
+}
+
+// Serve decodes req with c, runs it and encodes the reply (result or
+// fault) into reply: Decode and Run in one. It never fails: what goes
+// wrong becomes the fault in the reply, which it also returns (nil when
+// the call succeeded). refused reports a request that was not run at all
+// because it was too large or undecodable: a poison message.
+func (s *Service) Serve(ctx context.Context, c Codec, req, reply *Message) (fault *RemoteError, refused bool) {
+	call, fault := s.Decode(c, req)
+	if fault != nil {
+		if reply != nil {
+			c.EncodeFault(reply, fault)
+		}
+		return fault, true
+	}
+	return s.Run(ctx, c, call, reply), false
+}
