@@ -20,20 +20,27 @@ import (
 
 func TestConformance(t *testing.T) {
 	broker := brokerURL(t)
+	bu, err := url.Parse(broker)
+	require.NoError(t, err)
+	secret := *bu
+	secret.User = url.UserPassword(bu.User.Username(), transporttest.Password)
 	for _, codec := range []string{"xml", "json"} {
 		t.Run(codec, func(t *testing.T) {
 			transporttest.Run(t, transporttest.Transport{
 				Name: "amqp-" + codec,
-				Listen: func(ctx context.Context, d transport.Dispatcher) (transport.Server, error) {
-					return Listen(ctx, withParams(t, broker, "queue", testQueue(t, broker), "codec", codec), d)
+				Listen: func(ctx context.Context, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
+					return Listen(ctx, withParams(t, broker, "queue", testQueue(t, broker), "codec", codec), d, opts...)
 				},
-				Dial: func(ctx context.Context, addr string) (transport.Client, error) {
+				Dial: func(ctx context.Context, addr string, opts ...transport.ClientOption) (transport.Client, error) {
 					u, err := url.Parse(addr)
 					if err != nil {
 						return nil, err
 					}
-					return Dial(ctx, u)
+					return Dial(ctx, u, opts...)
 				},
+				NoServer: withParams(t, broker, "queue", "no-such-queue-"+randomHex(6), "codec", codec).String(),
+				Secret:   secret.String(),
+				Queues:   true,
 			})
 		})
 	}
@@ -182,19 +189,6 @@ func TestPoisonMessages(t *testing.T) {
 	}, 5*time.Second, 50*time.Millisecond, "no message left in the queue")
 }
 
-func TestNoServer(t *testing.T) {
-	broker := brokerURL(t)
-	q := "rpc_test_nobody_" + randomHex(4)
-	c := dialClient(t, withParams(t, broker, "queue", q))
-	start := time.Now()
-	err := c.Call(ctxT(t, 30*time.Second), "fib", []any{7}, nil)
-	assert.ErrorIs(t, err, transport.ErrNoServer)
-	assert.ErrorContains(t, err, q)
-	assert.Less(t, time.Since(start), time.Second, "fails at once, not by timeout")
-	err = c.Notify(ctxT(t, 5*time.Second), "fib", []any{7})
-	assert.ErrorIs(t, err, transport.ErrNoServer, "one-way messages to no queue fail too")
-}
-
 func TestZeroConsumersHint(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
@@ -313,34 +307,6 @@ func TestServerKilledWithUnackedWork(t *testing.T) {
 	assert.GreaterOrEqual(t, ranOnA.Load(), int32(4))
 }
 
-func TestShutdownDrains(t *testing.T) {
-	broker := brokerURL(t)
-	q := testQueue(t, broker)
-	reg := funcs.NewRegistry()
-	started := make(chan struct{}, 10)
-	reg.MustRegister("slow", func(n int) int {
-		started <- struct{}{}
-		time.Sleep(200 * time.Millisecond)
-		return n
-	})
-	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "workers", "4"), reg)
-	require.NoError(t, err)
-	c := dialClient(t, withParams(t, broker, "queue", q))
-	const calls = 4
-	results := make(chan error, calls)
-	for i := range calls {
-		go func() { results <- c.Call(ctxT(t, 10*time.Second), "slow", []any{i}, nil) }()
-	}
-	for range calls {
-		<-started
-	}
-	require.NoError(t, srv.Shutdown(ctxT(t, 10*time.Second)))
-	for range calls {
-		assert.NoError(t, <-results, "calls in flight finish and are answered")
-	}
-	require.NoError(t, srv.Close())
-}
-
 func TestExpiredRequestNotRun(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
@@ -387,7 +353,7 @@ func TestNotifyRuns(t *testing.T) {
 	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
 	require.NoError(t, err)
 	defer srv.Close()
-	for _, codec := range []string{"xml", "json", "text"} {
+	for _, codec := range []string{"text"} { // xml and json: the conformance suite
 		c := dialClient(t, withParams(t, broker, "queue", q, "codec", codec))
 		require.NoError(t, c.Notify(ctxT(t, 5*time.Second), "record", []any{"hi " + codec}))
 		select {
@@ -465,30 +431,6 @@ func TestQueueOptions(t *testing.T) {
 	}
 }
 
-func TestClientClose(t *testing.T) {
-	broker := brokerURL(t)
-	q := testQueue(t, broker)
-	reg := funcs.NewRegistry()
-	release := make(chan struct{})
-	reg.MustRegister("block", func() { <-release })
-	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
-	require.NoError(t, err)
-	defer srv.Close()
-	defer close(release)
-	c := dialClient(t, withParams(t, broker, "queue", q))
-	done := make(chan error, 1)
-	go func() { done <- c.Call(context.Background(), "block", nil, nil) }()
-	time.Sleep(100 * time.Millisecond)
-	require.NoError(t, c.Close())
-	require.NoError(t, c.Close())
-	select {
-	case err := <-done:
-		assert.ErrorIs(t, err, transport.ErrClosed)
-	case <-time.After(5 * time.Second):
-		t.Fatal("a pending call did not end at Close")
-	}
-}
-
 // TestCancelReachesServer: a caller's cancel travels to the server running
 // the call (via the rpcwire.cancel exchange) and cancels its context.
 func TestCancelReachesServer(t *testing.T) {
@@ -545,9 +487,23 @@ func TestServerRestart(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// The call is in the queue, with no server to take it, before one
+	// starts: the test is of a call that waits for the next server.
+	waitFor(t, "the call waiting in the queue", func() bool { return queueDepth(broker, q) == 1 })
 	startServer(t, u)
 	assert.NoError(t, <-done)
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestDeadLetter: with ?dead_letter=EX, poison requests still get their

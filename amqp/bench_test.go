@@ -13,8 +13,8 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/benchload"
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // Benchmarks of a round trip through the broker, client and server in
@@ -248,11 +248,11 @@ func BenchmarkVsRaw(b *testing.B) {
 					per := max(b.N/slices, n)
 					var tOurs, tRaw, cpuOurs, cpuRaw time.Duration
 					run := func(f func() error, wall, cpu *time.Duration) {
-						c0 := transporttest.ProcessCPU()
-						d, err := transporttest.RunCalls(n, per, f)
+						c0 := benchload.ProcessCPU()
+						d, err := benchload.RunCalls(n, per, f)
 						require.NoError(b, err)
 						*wall += d
-						*cpu += transporttest.ProcessCPU() - c0
+						*cpu += benchload.ProcessCPU() - c0
 					}
 					for i := range slices {
 						if i%2 == 0 {

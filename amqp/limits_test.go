@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/transport"
 )
 
 // TestWorkersBoundConcurrency: a server with workers=N runs at most N calls
@@ -64,4 +66,52 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 		assert.NoError(t, err)
 	}
 	assert.Equal(t, int32(workers), most.Load(), "never more than workers at once")
+}
+
+// TestMaxInFlightIsWorkers: WithMaxInFlight(n) means n calls at once on an
+// AMQP server as on every other: 1024 calls that each wait for all the
+// others complete only if 1024 run together.
+func TestMaxInFlightIsWorkers(t *testing.T) {
+	const n = 1024
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	reg := funcs.NewRegistry()
+	var arrived atomic.Int32
+	all := make(chan struct{})
+	reg.MustRegister("barrier", func(ctx context.Context) error {
+		if arrived.Add(1) == n {
+			close(all)
+		}
+		select {
+		case <-all:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d calls ran at once: %w", arrived.Load(), n, ctx.Err())
+		}
+	})
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg, transport.WithMaxInFlight(n))
+	require.NoError(t, err)
+	defer srv.Close()
+	c := dialClient(t, withParams(t, broker, "queue", q))
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- c.Call(ctxT(t, 20*time.Second), "barrier", nil, nil)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	_, err = NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "workers", "8"), reg, transport.WithMaxInFlight(16))
+	assert.ErrorContains(t, err, "workers=8 disagrees with WithMaxInFlight(16)")
+	_, err = NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg, transport.WithMaxInFlight(MaxWorkers+1))
+	assert.ErrorContains(t, err, "at most")
+	_, err = Dial(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "timeout", "2s"), transport.WithTimeout(time.Second))
+	assert.ErrorContains(t, err, "timeout=2s disagrees with WithTimeout(1s)")
 }

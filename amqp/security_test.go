@@ -18,8 +18,8 @@ import (
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/internal/logbuf"
+	"github.com/rpcwire/rpcwire/internal/testtls"
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // TestAMQPSecurity: over amqps:// (a TLS proxy with a test CA in front of
@@ -34,9 +34,9 @@ func TestAMQPSecurity(t *testing.T) {
 	require.NoError(t, err)
 	password, _ := bu.User.Password()
 	require.NotEmpty(t, password, "the test broker URL has a password")
-	certs := transporttest.NewTLS(t)
-	other := transporttest.NewTLS(t)
-	proxy := transporttest.TLSProxy(t, bu.Host, certs.Server)
+	certs := testtls.NewTLS(t)
+	other := testtls.NewTLS(t)
+	proxy := testtls.TLSProxy(t, bu.Host, certs.Server)
 
 	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

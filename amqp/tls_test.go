@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/testtls"
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // TestAMQPS runs client and server over amqps:// through a TLS proxy in
@@ -19,8 +19,8 @@ func TestAMQPS(t *testing.T) {
 	broker := brokerURL(t)
 	bu, err := url.Parse(broker)
 	require.NoError(t, err)
-	certs := transporttest.NewTLS(t)
-	proxy := transporttest.TLSProxy(t, bu.Host, certs.Server)
+	certs := testtls.NewTLS(t)
+	proxy := testtls.TLSProxy(t, bu.Host, certs.Server)
 
 	u := withParams(t, broker, "queue", testQueue(t, broker))
 	u.Scheme, u.Host = "amqps", proxy

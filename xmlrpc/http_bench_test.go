@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
-	"github.com/rpcwire/rpcwire/transport/transporttest"
+	"github.com/rpcwire/rpcwire/internal/benchload"
 	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
@@ -25,7 +25,7 @@ var inFlights = []int{1, 64}
 func runInFlight(b *testing.B, n int, call func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	if _, err := transporttest.RunCalls(n, b.N, call); err != nil {
+	if _, err := benchload.RunCalls(n, b.N, call); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
@@ -127,11 +127,11 @@ func BenchmarkVersusRaw(b *testing.B) {
 			round := max(200, 20*n) // long enough that ramp-up and ramp-down matter little
 			var tOurs, tRaw, cpuOurs, cpuRaw time.Duration
 			measure := func(k int, call func() error, wall, cpu *time.Duration) {
-				c0 := transporttest.ProcessCPU()
-				d, err := transporttest.RunCalls(n, k, call)
+				c0 := benchload.ProcessCPU()
+				d, err := benchload.RunCalls(n, k, call)
 				require.NoError(b, err)
 				*wall += d
-				*cpu += transporttest.ProcessCPU() - c0
+				*cpu += benchload.ProcessCPU() - c0
 			}
 			for done := 0; done < b.N; done += round {
 				k := min(round, b.N-done)

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/testtls"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
@@ -29,17 +30,28 @@ import (
 func TestConformance(t *testing.T) {
 	transporttest.Run(t, transporttest.Transport{
 		Name: "xmlrpc",
-		Listen: func(ctx context.Context, d transport.Dispatcher) (transport.Server, error) {
-			return xmlrpc.Listen(ctx, &url.URL{Scheme: "http", Host: "127.0.0.1:0", Path: "/rpc"}, d)
+		Listen: func(ctx context.Context, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
+			return xmlrpc.Listen(ctx, &url.URL{Scheme: "http", Host: "127.0.0.1:0", Path: "/rpc"}, d, opts...)
 		},
-		Dial: func(ctx context.Context, addr string) (transport.Client, error) {
+		Dial: func(ctx context.Context, addr string, opts ...transport.ClientOption) (transport.Client, error) {
 			u, err := url.Parse(addr)
 			if err != nil {
 				return nil, err
 			}
-			return xmlrpc.Dial(ctx, u)
+			return xmlrpc.Dial(ctx, u, opts...)
 		},
+		NoServer: "http://" + closedAddr(t) + "/RPC2",
+		Secret:   "http://user:" + transporttest.Password + "@" + closedAddr(t) + "/RPC2",
 	})
+}
+
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }
 
 // testRegistry serves fun_add, fib and introspection, plus helpers the
@@ -208,40 +220,11 @@ func TestTooLarge(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "chunked")
 
 	err = c.Call(ctxT(t), "echo", []any{big}, nil)
-	assert.ErrorIs(t, err, transport.ErrTooLarge)
-
-	// A reply beyond the client's own limit.
-	small := dial(t, srv.Addr(), transport.WithMaxMessageSize(300))
-	err = small.Call(ctxT(t), "echo", []any{strings.Repeat("y", 500)}, nil)
-	assert.ErrorIs(t, err, transport.ErrTooLarge)
+	assert.ErrorIs(t, err, transport.ErrTooLarge, "the client reads the 413 as too large")
 
 	var sum int
 	require.NoError(t, c.Call(ctxT(t), "fun_add", []any{2, 3}, &sum), "still serving")
 	assert.Equal(t, 5, sum)
-}
-
-func TestBusy(t *testing.T) {
-	ts := newTestServer(t)
-	srv := ts.listen(t, "http://127.0.0.1:0/", transport.WithMaxInFlight(2))
-	c := dial(t, srv.Addr())
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			assert.NoError(t, c.Call(ctxT(t), "block", nil, nil))
-		}()
-		ts.waitStarted(t)
-	}
-	err := c.Call(ctxT(t), "fun_add", []any{1, 2}, nil)
-	assert.ErrorIs(t, err, transport.ErrBusy)
-	var re *transport.RemoteError
-	require.ErrorAs(t, err, &re)
-	assert.Equal(t, transport.CodeBusy, re.Code)
-	assert.ErrorIs(t, c.Notify(ctxT(t), "fun_add", []any{1, 2}), transport.ErrBusy, "Notify reports a refused call")
-	close(ts.release)
-	wg.Wait()
-	require.NoError(t, c.Call(ctxT(t), "fun_add", []any{1, 2}, nil), "slots are given back")
 }
 
 func TestBasicAuth(t *testing.T) {
@@ -316,71 +299,8 @@ func TestShutdownDeadlineCutsCallsOff(t *testing.T) {
 	}
 }
 
-func TestNoServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	c := dial(t, "http://user:topsecret@"+addr+"/")
-	err = c.Call(ctxT(t), "fun_add", []any{1, 2}, nil)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, transport.ErrNoServer)
-	assert.Contains(t, err.Error(), addr)
-	assert.NotContains(t, err.Error(), "topsecret")
-	assert.ErrorIs(t, c.Notify(ctxT(t), "fun_add", []any{1, 2}), transport.ErrNoServer)
-}
-
-func TestClientTimeoutOption(t *testing.T) {
-	ts := newTestServer(t)
-	srv := ts.listen(t, "http://127.0.0.1:0/")
-	c := dial(t, srv.Addr(), transport.WithTimeout(100*time.Millisecond))
-	start := time.Now()
-	err := c.Call(context.Background(), "sleep", []any{5000}, nil)
-	assert.ErrorIs(t, err, transport.ErrTimeout)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 3*time.Second)
-	var sum int
-	require.NoError(t, c.Call(context.Background(), "fun_add", []any{1, 2}, &sum), "a short call fits")
-}
-
-func TestServerTimeoutOption(t *testing.T) {
-	ts := newTestServer(t)
-	srv := ts.listen(t, "http://127.0.0.1:0/", transport.WithCallTimeout(100*time.Millisecond))
-	err := dial(t, srv.Addr()).Call(ctxT(t), "sleep", []any{5000}, nil)
-	var re *transport.RemoteError
-	require.ErrorAs(t, err, &re, "the server's bound becomes a fault")
-	assert.Equal(t, transport.CodeTimeout, re.Code)
-}
-
-func TestCloseEndsCallsInFlight(t *testing.T) {
-	ts := newTestServer(t)
-	srv := ts.listen(t, "http://127.0.0.1:0/")
-	u, err := url.Parse(srv.Addr())
-	require.NoError(t, err)
-	c, err := xmlrpc.Dial(context.Background(), u)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- c.Call(ctxT(t), "block", nil, nil) }()
-	ts.waitStarted(t)
-	require.NoError(t, c.Close())
-	select {
-	case err := <-done:
-		assert.ErrorIs(t, err, transport.ErrClosed)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end the call in flight")
-	}
-}
-
-func TestNotifyIgnoresMethodFaults(t *testing.T) {
-	srv := newTestServer(t).listen(t, "http://127.0.0.1:0/")
-	c := dial(t, srv.Addr())
-	assert.NoError(t, c.Notify(ctxT(t), "no_such_method", nil))
-	assert.NoError(t, c.Notify(ctxT(t), "fib", []any{-1}))
-	assert.NoError(t, c.Notify(ctxT(t), "fun_add", []any{1, 2}))
-}
-
 func TestHTTPS(t *testing.T) {
-	certs := transporttest.NewTLS(t)
+	certs := testtls.NewTLS(t)
 	ts := newTestServer(t)
 	srv := ts.listen(t, "https://127.0.0.1:0/", transport.WithTLSConfig(certs.Server))
 	assert.True(t, strings.HasPrefix(srv.Addr(), "https://"), srv.Addr())

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/internal/logbuf"
+	"github.com/rpcwire/rpcwire/internal/testtls"
 	"github.com/rpcwire/rpcwire/transport"
-	"github.com/rpcwire/rpcwire/transport/transporttest"
 	"github.com/rpcwire/rpcwire/xmlrpc"
 )
 
@@ -28,8 +28,8 @@ import (
 // client on the TLS port and a TLS client on a plain-HTTP port each get an
 // error that says what is wrong, and the server keeps serving.
 func TestHTTPSFailuresAreClear(t *testing.T) {
-	certs := transporttest.NewTLS(t)
-	other := transporttest.NewTLS(t)
+	certs := testtls.NewTLS(t)
+	other := testtls.NewTLS(t)
 	ts := newTestServer(t)
 	srv := ts.listen(t, "https://127.0.0.1:0/", transport.WithTLSConfig(certs.Server))
 	host := hostPort(t, srv.Addr())
@@ -74,7 +74,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		base64.StdEncoding.EncodeToString([]byte(user + ":" + password)),
 		base64.StdEncoding.EncodeToString([]byte(user + ":" + wrong)),
 	}
-	certs := transporttest.NewTLS(t)
+	certs := testtls.NewTLS(t)
 	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := newTestServer(t)

@@ -149,6 +149,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.startOneWay(w, in, out)
 		return
 	}
+	h.serve(r, in, out)
+	h.reply(w, out.Body)
+}
+
+// serve runs a call that holds a slot, and gives the slot back before the
+// reply goes out: a caller that has its reply may call again at once.
+func (h *Handler) serve(r *http.Request, in, out *transport.Message) {
 	defer h.svc.Release()
 	ctx := r.Context()
 	if dl := callTimeout(r.Header); dl > 0 {
@@ -157,7 +164,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	h.svc.Serve(ctx, codec, in, out)
-	h.reply(w, out.Body)
 }
 
 // startOneWay decodes a one-way call that holds a slot, answers 202

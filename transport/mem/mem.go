@@ -164,7 +164,6 @@ func (s *server) start(req, reply *transport.Message) (transport.Call, bool, err
 // its sender). The reply, if wanted, goes to done.
 func (s *server) run(caller context.Context, call transport.Call, done chan<- *transport.Message) {
 	defer s.wg.Done()
-	defer s.svc.Release()
 	ctx := s.ctx
 	if dl, ok := caller.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -173,6 +172,7 @@ func (s *server) run(caller context.Context, call transport.Call, done chan<- *t
 	}
 	if done == nil {
 		s.svc.Run(ctx, codec, call, nil)
+		s.svc.Release()
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -180,6 +180,7 @@ func (s *server) run(caller context.Context, call transport.Call, done chan<- *t
 	defer cancel()
 	out := transport.GetMessage()
 	s.svc.Run(ctx, codec, call, out)
+	s.svc.Release() // before the reply: a caller that has it may call again at once
 	done <- out
 }
 

@@ -2,7 +2,9 @@ package mem
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,32 +21,22 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestConformance(t *testing.T) {
 	n := NewNetwork()
-	seq := 0
+	var seq atomic.Int32
 	transporttest.Run(t, transporttest.Transport{
 		Name: "mem",
-		Listen: func(ctx context.Context, d transport.Dispatcher) (transport.Server, error) {
-			seq++
-			return n.Listen(ctx, &url.URL{Scheme: "mem", Host: "conformance" + string(rune('a'+seq))}, d)
+		Listen: func(ctx context.Context, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
+			return n.Listen(ctx, &url.URL{Scheme: "mem", Host: fmt.Sprintf("conformance%d", seq.Add(1))}, d, opts...)
 		},
-		Dial: func(ctx context.Context, addr string) (transport.Client, error) {
+		Dial: func(ctx context.Context, addr string, opts ...transport.ClientOption) (transport.Client, error) {
 			u, err := url.Parse(addr)
 			if err != nil {
 				return nil, err
 			}
-			return n.Dial(ctx, u)
+			return n.Dial(ctx, u, opts...)
 		},
+		NoServer: "mem://nobody",
+		Secret:   "mem://user:" + transporttest.Password + "@nobody",
 	})
-}
-
-func TestNoServer(t *testing.T) {
-	n := NewNetwork()
-	c, err := n.Dial(context.Background(), &url.URL{Scheme: "mem", Host: "nobody"})
-	require.NoError(t, err)
-	defer c.Close()
-	var sum int
-	err = c.Call(context.Background(), "fun_add", []any{1, 2}, &sum)
-	assert.ErrorIs(t, err, transport.ErrNoServer)
-	assert.Contains(t, err.Error(), "mem://nobody")
 }
 
 func TestNameInUseAndReuse(t *testing.T) {
@@ -60,24 +52,6 @@ func TestNameInUseAndReuse(t *testing.T) {
 	require.NoError(t, s2.Close())
 	_, err = n.Listen(context.Background(), &url.URL{Scheme: "mem"}, funcs.NewRegistry())
 	assert.ErrorContains(t, err, "needs a name")
-}
-
-func TestBusy(t *testing.T) {
-	n := NewNetwork()
-	u := &url.URL{Scheme: "mem", Host: "busy"}
-	reg := funcs.NewRegistry()
-	release := make(chan struct{})
-	require.NoError(t, reg.Register("block", func() { <-release }))
-	srv, err := n.Listen(context.Background(), u, reg, transport.WithMaxInFlight(1))
-	require.NoError(t, err)
-	defer srv.Close()
-	c, err := n.Dial(context.Background(), u)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.Notify(context.Background(), "block", nil))
-	err = c.Call(context.Background(), "fun_add", []any{1, 2}, nil)
-	assert.ErrorIs(t, err, transport.ErrBusy)
-	close(release)
 }
 
 func TestBytesAreCopied(t *testing.T) {

@@ -1,45 +1,68 @@
 // Package transporttest is the conformance suite every rpcwire transport
-// passes: the same calls, values, faults, deadlines, concurrency, one-way
-// messages and shutdown behaviour, whatever the wire.
-//
-// A transport's test calls Run with a way to start a server and dial it:
+// passes: the same calls, values, faults, deadlines, limits, concurrency,
+// one-way messages, closing and shutdown, whatever the wire. It needs
+// only the standard library, the transport contract and the registry, so a
+// transport of your own can run it too:
 //
 //	func TestConformance(t *testing.T) {
 //		transporttest.Run(t, transporttest.Transport{
-//			Name:   "mem",
-//			Listen: func(ctx context.Context, d transport.Dispatcher) (transport.Server, error) { ... },
-//			Dial:   func(ctx context.Context, addr string) (transport.Client, error) { ... },
+//			Name:     "mine",
+//			Listen:   func(ctx context.Context, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) { ... },
+//			Dial:     func(ctx context.Context, addr string, opts ...transport.ClientOption) (transport.Client, error) { ... },
+//			NoServer: "mine://nobody",
+//			Secret:   "mine://user:" + transporttest.Password + "@nobody",
 //		})
 //	}
 package transporttest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
-// Transport tells the suite how to start a server and reach it.
+// Password is the password Transport.Secret carries. No error, log line
+// or address the suite sees may contain it.
+const Password = "s3cret-Passw0rd"
+
+// Transport tells the suite how to start servers of one transport and
+// reach them.
 type Transport struct {
 	// Name labels the subtests.
 	Name string
-	// Listen starts a server serving d. The suite shuts it down.
-	Listen func(ctx context.Context, d transport.Dispatcher) (transport.Server, error)
-	// Dial opens a client to a server's Addr. The suite closes it.
-	Dial func(ctx context.Context, addr string) (transport.Client, error)
+	// Listen starts a server serving d with opts, each time at an address
+	// of its own. The suite stops it.
+	Listen func(ctx context.Context, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error)
+	// Dial opens a client to addr (a server's Addr, NoServer or Secret)
+	// with opts. The suite closes it.
+	Dial func(ctx context.Context, addr string, opts ...transport.ClientOption) (transport.Client, error)
+	// NoServer is an address Dial accepts where no server listens: a
+	// closed port, a queue nobody declared, an unused name.
+	NoServer string
+	// Secret is an address whose user info carries Password (where no
+	// server listens, or a server refuses it). Dialling and calling it
+	// must fail without the password in any error.
+	Secret string
+	// TLS says Listen serves TLS; otherwise the suite checks that a TLS
+	// configuration is refused with transport.ErrUnsupported.
+	TLS bool
+	// Queues says calls wait in a queue outside the server (a broker's):
+	// calls beyond a server's WithMaxInFlight wait for a slot instead of
+	// failing with transport.ErrBusy.
+	Queues bool
 }
 
-// Point is a struct value the suite sends through Echo calls.
+// Point is a struct value the suite sends through echo calls.
 type Point struct {
 	X     int      `rpc:"x"`
 	Y     int      `rpc:"y"`
@@ -51,33 +74,46 @@ type Point struct {
 // application fault carrying its text.
 var errCustom = errors.New("custom failure from the server")
 
+// maxFib is the largest n whose Fibonacci number fits an int64.
+const maxFib = 92
+
 // suite holds the registry and the hooks its methods report to.
 type suite struct {
+	tr       Transport
 	reg      *registry.Registry
 	notified chan string
-	started  chan struct{} // a "slow" call has started
+	started  chan string                   // a "sleep" or "hold" call has started (its name)
+	release  atomic.Pointer[chan struct{}] // closed to let "hold" calls return
+	running  atomic.Int32                  // "hold" calls running now
+	maxRun   atomic.Int32                  // the most seen at once
 }
 
-func newSuite(t *testing.T) *suite {
+func newSuite(t *testing.T, tr Transport) *suite {
 	s := &suite{
-		reg:      funcs.NewRegistry(),
-		notified: make(chan string, 16),
-		started:  make(chan struct{}, 16),
+		tr:       tr,
+		reg:      registry.New(),
+		notified: make(chan string, 64),
+		started:  make(chan string, 64),
 	}
-	must := func(name string, fn any) { require.NoError(t, s.reg.Register(name, fn)) }
+	s.holdUntilReleased()
+	must := func(name string, fn any, opts ...registry.MethodOption) {
+		if err := s.reg.Register(name, fn, opts...); err != nil {
+			t.Fatalf("register %s: %v", name, err)
+		}
+	}
+	must("add", func(a, b int) int { return a + b }, registry.WithHelp("add(a, b) returns a + b."))
+	must("fib", fib, registry.WithHelp("fib(n) returns the n-th Fibonacci number."))
 	must("echo", func(v any) any { return v })
 	must("echo_point", func(p Point) Point { return p })
 	must("echo_bytes", func(b []byte) []byte { return b })
 	must("echo_time", func(tm time.Time) time.Time { return tm })
+	must("repeat", func(n int) string { return strings.Repeat("x", n) })
 	must("fail", func() error { return errCustom })
 	must("fail_code", func() error { return &transport.RemoteError{Code: 42, Message: "the answer"} })
 	must("panic", func() int { panic("deliberate test panic") })
 	must("nothing", func() {})
 	must("sleep", func(ctx context.Context, ms int) (string, error) {
-		select {
-		case s.started <- struct{}{}:
-		default:
-		}
+		s.signal("sleep")
 		select {
 		case <-time.After(time.Duration(ms) * time.Millisecond):
 			return "slept", nil
@@ -85,43 +121,122 @@ func newSuite(t *testing.T) *suite {
 			return "", ctx.Err()
 		}
 	})
-	must("record", func(msg string) {
-		select {
-		case s.notified <- msg:
-		default:
+	must("hold", func(ctx context.Context, tag string) string {
+		n := s.running.Add(1)
+		defer s.running.Add(-1)
+		for {
+			m := s.maxRun.Load()
+			if n <= m || s.maxRun.CompareAndSwap(m, n) {
+				break
+			}
 		}
+		s.signal("hold " + tag)
+		select {
+		case <-*s.release.Load():
+		case <-ctx.Done():
+		}
+		s.record("held " + tag)
+		return tag
 	})
+	must("record", s.record)
 	return s
+}
+
+func fib(n int) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%w: fib(%d): n must not be negative", transport.ErrInvalidParams, n)
+	}
+	if n > maxFib {
+		return 0, fmt.Errorf("%w: fib(%d) overflows int64", transport.ErrInvalidParams, n)
+	}
+	a, b := 0, 1
+	for range n {
+		a, b = b, a+b
+	}
+	return a, nil
+}
+
+// holdUntilReleased makes "hold" calls block until releaseHeld.
+func (s *suite) holdUntilReleased() {
+	ch := make(chan struct{})
+	s.release.Store(&ch)
+}
+
+// releaseHeld lets the "hold" calls return.
+func (s *suite) releaseHeld() { close(*s.release.Load()) }
+
+func (s *suite) signal(what string) {
+	select {
+	case s.started <- what:
+	default:
+	}
+}
+
+func (s *suite) record(msg string) {
+	select {
+	case s.notified <- msg:
+	default:
+	}
 }
 
 // Run runs the conformance suite against tr.
 func Run(t *testing.T, tr Transport) {
 	t.Helper()
-	s := newSuite(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv, err := tr.Listen(ctx, s.reg)
-	require.NoError(t, err, "listen")
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		assert.NoError(t, srv.Shutdown(sctx), "shutdown")
-	}()
-	c, err := tr.Dial(ctx, srv.Addr())
-	require.NoError(t, err, "dial %s", srv.Addr())
-	defer func() { assert.NoError(t, c.Close()) }()
+	s := newSuite(t, tr)
+	srv := s.listen(t)
+	c := s.dial(t, srv.Addr())
 
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, c) })
 	t.Run("Values", func(t *testing.T) { testValues(t, c) })
-	t.Run("ReplyTypes", func(t *testing.T) { testReplyTypes(t, c) })
+	t.Run("ReplyTypes", func(t *testing.T) { testReplyTypes(t, c, s) })
 	t.Run("Faults", func(t *testing.T) { testFaults(t, c) })
 	t.Run("Deadline", func(t *testing.T) { testDeadline(t, c) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, c, s) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, c) })
 	t.Run("Notify", func(t *testing.T) { testNotify(t, c, s) })
 	t.Run("Introspection", func(t *testing.T) { testIntrospection(t, c) })
-	t.Run("Close", func(t *testing.T) { testClose(t, tr, srv.Addr()) })
-	t.Run("Shutdown", func(t *testing.T) { testShutdown(t, tr, s) })
+	t.Run("SizeLimits", func(t *testing.T) { testSizeLimits(t, s) })
+	t.Run("MaxInFlight", func(t *testing.T) { testMaxInFlight(t, s) })
+	t.Run("Timeouts", func(t *testing.T) { testTimeouts(t, s) })
+	t.Run("NoServer", func(t *testing.T) { testNoServer(t, s) })
+	t.Run("Credentials", func(t *testing.T) { testCredentials(t, s) })
+	t.Run("Options", func(t *testing.T) { testOptions(t, s) })
+	t.Run("Close", func(t *testing.T) { testClose(t, s, srv.Addr()) })
+	t.Run("Shutdown", func(t *testing.T) { testShutdown(t, s) })
+}
+
+// listen starts a server of the suite's registry, shut down when the test
+// ends.
+func (s *suite) listen(t *testing.T, opts ...transport.ServerOption) transport.Server {
+	t.Helper()
+	srv, err := s.tr.Listen(callCtx(t), s.reg, opts...)
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown %s: %v", srv.Addr(), err)
+			_ = srv.Close()
+		}
+	})
+	return srv
+}
+
+// dial opens a client to addr, closed when the test ends.
+func (s *suite) dial(t *testing.T, addr string, opts ...transport.ClientOption) transport.Client {
+	t.Helper()
+	c, err := s.tr.Dial(callCtx(t), addr, opts...)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close client: %v", err)
+		}
+	})
+	return c
 }
 
 // callCtx bounds one call of the suite, so a broken transport fails the
@@ -132,19 +247,70 @@ func callCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// wait receives from ch within 10 seconds, or fails the test with what.
+func wait[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting: %s", what)
+	}
+	var zero T
+	return zero
+}
+
+func noError(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func isErr(t *testing.T, err, target error, what string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: want an error matching %q, got %v", what, target, err)
+	}
+}
+
+func equal(t *testing.T, want, got any, what string) {
+	t.Helper()
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("%s: want %#v, got %#v", what, want, got)
+	}
+}
+
+func contains(t *testing.T, s, sub, what string) {
+	t.Helper()
+	if !strings.Contains(s, sub) {
+		t.Errorf("%s: %q does not contain %q", what, s, sub)
+	}
+}
+
+func drain[T any](ch chan T) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
+}
+
 func testRoundTrip(t *testing.T, c transport.Client) {
 	var sum int
-	require.NoError(t, c.Call(callCtx(t), "fun_add", []any{2, 3}, &sum))
-	assert.Equal(t, 5, sum)
-	var fib int
-	require.NoError(t, c.Call(callCtx(t), "fib", []any{7}, &fib))
-	assert.Equal(t, 13, fib)
+	noError(t, c.Call(callCtx(t), "add", []any{2, 3}, &sum), "add(2, 3)")
+	equal(t, 5, sum, "add(2, 3)")
+	var f int
+	noError(t, c.Call(callCtx(t), "fib", []any{7}, &f), "fib(7)")
+	equal(t, 13, f, "fib(7)")
 	var big int64
-	require.NoError(t, c.Call(callCtx(t), "fun_add", []any{1<<31 - 1, 1}, &big))
-	assert.Equal(t, int64(1<<31), big, "results beyond int32")
-	require.NoError(t, c.Call(callCtx(t), "fib", []any{funcs.MaxFib}, &big))
-	assert.Equal(t, int64(7540113804746346429), big)
-	require.NoError(t, c.Call(callCtx(t), "nothing", nil, nil))
+	noError(t, c.Call(callCtx(t), "add", []any{1<<31 - 1, 1}, &big), "a sum beyond int32")
+	equal(t, int64(1<<31), big, "a sum beyond int32")
+	noError(t, c.Call(callCtx(t), "fib", []any{maxFib}, &big), "fib(92)")
+	equal(t, int64(7540113804746346429), big, "fib(92)")
+	noError(t, c.Call(callCtx(t), "nothing", nil, nil), "a method with no result")
 }
 
 func testValues(t *testing.T, c transport.Client) {
@@ -183,57 +349,71 @@ func testValues(t *testing.T, c transport.Client) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got any
-			require.NoError(t, c.Call(callCtx(t), "echo", []any{tc.in}, &got))
+			noError(t, c.Call(callCtx(t), "echo", []any{tc.in}, &got), "echo")
 			if want, ok := tc.want.(time.Time); ok {
 				gt, ok := got.(time.Time)
-				require.True(t, ok, "got %T", got)
-				assert.True(t, want.Equal(gt), "want %v, got %v", want, gt)
+				if !ok || !want.Equal(gt) {
+					t.Errorf("want %v, got %#v", want, got)
+				}
 				return
 			}
-			assert.Equal(t, tc.want, got)
+			equal(t, tc.want, got, "echo")
 		})
 	}
 }
 
-func testReplyTypes(t *testing.T, c transport.Client) {
+func testReplyTypes(t *testing.T, c transport.Client, s *suite) {
 	p := Point{X: 3, Y: -4, Label: "<&>", Tags: []string{"x", "y"}}
 	var gotP Point
-	require.NoError(t, c.Call(callCtx(t), "echo_point", []any{p}, &gotP))
-	assert.Equal(t, p, gotP)
+	noError(t, c.Call(callCtx(t), "echo_point", []any{p}, &gotP), "a struct")
+	equal(t, p, gotP, "a struct")
 
 	var pp *Point
-	require.NoError(t, c.Call(callCtx(t), "echo_point", []any{map[string]any{"x": 1}}, &pp))
-	require.NotNil(t, pp)
-	assert.Equal(t, 1, pp.X)
+	noError(t, c.Call(callCtx(t), "echo_point", []any{map[string]any{"x": 1}}, &pp), "into a pointer")
+	if pp == nil || pp.X != 1 {
+		t.Errorf("into a pointer: got %#v", pp)
+	}
 
 	var b []byte
-	require.NoError(t, c.Call(callCtx(t), "echo_bytes", []any{[]byte("bin\x00ary")}, &b))
-	assert.Equal(t, []byte("bin\x00ary"), b)
+	noError(t, c.Call(callCtx(t), "echo_bytes", []any{[]byte("bin\x00ary")}, &b), "bytes")
+	equal(t, []byte("bin\x00ary"), b, "bytes")
 
 	when := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
 	var tm time.Time
-	require.NoError(t, c.Call(callCtx(t), "echo_time", []any{when}, &tm))
-	assert.True(t, when.Equal(tm), "got %v", tm)
+	noError(t, c.Call(callCtx(t), "echo_time", []any{when}, &tm), "a time")
+	if !when.Equal(tm) {
+		t.Errorf("a time: want %v, got %v", when, tm)
+	}
 
 	var ints []int
-	require.NoError(t, c.Call(callCtx(t), "echo", []any{[]int{5, 6}}, &ints))
-	assert.Equal(t, []int{5, 6}, ints)
+	noError(t, c.Call(callCtx(t), "echo", []any{[]int{5, 6}}, &ints), "a typed slice")
+	equal(t, []int{5, 6}, ints, "a typed slice")
 
 	var m map[string]int
-	require.NoError(t, c.Call(callCtx(t), "echo", []any{map[string]int{"a": 1}}, &m))
-	assert.Equal(t, map[string]int{"a": 1}, m)
+	noError(t, c.Call(callCtx(t), "echo", []any{map[string]int{"a": 1}}, &m), "a typed map")
+	equal(t, map[string]int{"a": 1}, m, "a typed map")
 
-	var s string
-	err := c.Call(callCtx(t), "fun_add", []any{1, 2}, &s)
-	require.Error(t, err, "an int reply into a string")
-	assert.Contains(t, err.Error(), "string")
-
+	var str string
+	err := c.Call(callCtx(t), "add", []any{1, 2}, &str)
+	if err == nil || !strings.Contains(err.Error(), "string") {
+		t.Errorf("an int reply into a string: want an error naming the types, got %v", err)
+	}
 	var small int8
-	err = c.Call(callCtx(t), "fun_add", []any{100, 100}, &small)
-	require.Error(t, err, "200 into int8")
-	assert.Contains(t, err.Error(), "overflows")
+	err = c.Call(callCtx(t), "add", []any{100, 100}, &small)
+	if err == nil || !strings.Contains(err.Error(), "overflows") {
+		t.Errorf("200 into int8: want an overflow error, got %v", err)
+	}
+	noError(t, c.Call(callCtx(t), "add", []any{1, 2}, nil), "a nil reply discards the result")
 
-	require.NoError(t, c.Call(callCtx(t), "fun_add", []any{1, 2}, nil), "nil reply discards the result")
+	// A reply target that cannot be assigned is refused before the call
+	// is sent: the method never runs.
+	drain(s.notified)
+	err = c.Call(callCtx(t), "record", []any{"must not run"}, str)
+	if err == nil || !strings.Contains(err.Error(), "non-nil pointer") {
+		t.Errorf("a non-pointer reply: want an error before sending, got %v", err)
+	}
+	noError(t, c.Call(callCtx(t), "record", []any{"runs"}, nil), "record")
+	equal(t, "runs", wait(t, s.notified, "the call never ran"), "the first call that ran")
 }
 
 func testFaults(t *testing.T, c transport.Client) {
@@ -246,11 +426,11 @@ func testFaults(t *testing.T, c transport.Client) {
 		contains string
 	}{
 		{"unknown method", "no_such_method", nil, transport.ErrMethodNotFound, transport.CodeMethodNotFound, "no_such_method"},
-		{"too few args", "fun_add", []any{1}, transport.ErrInvalidParams, transport.CodeInvalidParams, "2 arguments"},
-		{"too many args", "fun_add", []any{1, 2, 3}, transport.ErrInvalidParams, transport.CodeInvalidParams, "got 3"},
-		{"wrong type", "fun_add", []any{1, "two"}, transport.ErrInvalidParams, transport.CodeInvalidParams, "argument 2"},
+		{"too few args", "add", []any{1}, transport.ErrInvalidParams, transport.CodeInvalidParams, "2 arguments"},
+		{"too many args", "add", []any{1, 2, 3}, transport.ErrInvalidParams, transport.CodeInvalidParams, "got 3"},
+		{"wrong type", "add", []any{1, "two"}, transport.ErrInvalidParams, transport.CodeInvalidParams, "argument 2"},
 		{"app invalid params", "fib", []any{-1}, transport.ErrInvalidParams, transport.CodeInvalidParams, "negative"},
-		{"fib overflow", "fib", []any{funcs.MaxFib + 1}, transport.ErrInvalidParams, transport.CodeInvalidParams, "overflows"},
+		{"fib overflow", "fib", []any{maxFib + 1}, transport.ErrInvalidParams, transport.CodeInvalidParams, "overflows"},
 		{"app error", "fail", nil, nil, transport.CodeApplication, errCustom.Error()},
 		{"app code", "fail_code", nil, nil, 42, "the answer"},
 		{"panic", "panic", nil, transport.ErrInternal, transport.CodeInternal, "panicked"},
@@ -259,19 +439,20 @@ func testFaults(t *testing.T, c transport.Client) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out any
 			err := c.Call(callCtx(t), tc.method, tc.args, &out)
-			require.Error(t, err)
 			var re *transport.RemoteError
-			require.True(t, errors.As(err, &re), "want *RemoteError, got %T: %v", err, err)
-			assert.Equal(t, tc.code, re.Code)
-			assert.Contains(t, re.Message, tc.contains)
+			if !errors.As(err, &re) {
+				t.Fatalf("want *transport.RemoteError, got %T: %v", err, err)
+			}
+			equal(t, tc.code, re.Code, "fault code")
+			contains(t, re.Message, tc.contains, "fault message")
 			if tc.sentinel != nil {
-				assert.ErrorIs(t, err, tc.sentinel)
+				isErr(t, err, tc.sentinel, "sentinel")
 			}
 		})
 	}
 	var sum int
-	require.NoError(t, c.Call(callCtx(t), "fun_add", []any{1, 1}, &sum), "server still serves after faults")
-	assert.Equal(t, 2, sum)
+	noError(t, c.Call(callCtx(t), "add", []any{1, 1}, &sum), "the server still serves after faults")
+	equal(t, 2, sum, "add(1, 1)")
 }
 
 func testDeadline(t *testing.T, c transport.Client) {
@@ -280,18 +461,18 @@ func testDeadline(t *testing.T, c transport.Client) {
 	start := time.Now()
 	var out string
 	err := c.Call(ctx, "sleep", []any{10_000}, &out)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, transport.ErrTimeout)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 5*time.Second, "the call must end at its deadline, not the method's")
+	isErr(t, err, transport.ErrTimeout, "a call past its deadline")
+	isErr(t, err, context.DeadlineExceeded, "a call past its deadline")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the call took %v: it must end at its deadline, not the method's", d)
+	}
 
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel2()
-	err = c.Call(expired, "fun_add", []any{1, 2}, &out)
-	assert.ErrorIs(t, err, transport.ErrTimeout, "a call whose deadline has passed is not sent")
+	isErr(t, c.Call(expired, "add", []any{1, 2}, &out), transport.ErrTimeout, "a call whose deadline has passed is not sent")
 
-	require.NoError(t, c.Call(callCtx(t), "sleep", []any{1}, &out), "client still works after a timeout")
-	assert.Equal(t, "slept", out)
+	noError(t, c.Call(callCtx(t), "sleep", []any{1}, &out), "the client still works after a timeout")
+	equal(t, "slept", out, "sleep(1)")
 }
 
 func testCancel(t *testing.T, c transport.Client, s *suite) {
@@ -302,22 +483,14 @@ func testCancel(t *testing.T, c transport.Client, s *suite) {
 		var out string
 		done <- c.Call(ctx, "sleep", []any{10_000}, &out)
 	}()
-	select {
-	case <-s.started:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the slow call never reached the server")
-	}
+	wait(t, s.started, "the slow call never reached the server")
 	cancel()
-	select {
-	case err := <-done:
-		assert.ErrorIs(t, err, context.Canceled)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Call did not return after its context was cancelled")
-	}
+	isErr(t, wait(t, done, "Call did not return after its context was cancelled"), context.Canceled, "a cancelled call")
+
 	canceled, cancel2 := context.WithCancel(context.Background())
 	cancel2()
 	var sum int
-	assert.ErrorIs(t, c.Call(canceled, "fun_add", []any{1, 2}, &sum), context.Canceled)
+	isErr(t, c.Call(canceled, "add", []any{1, 2}, &sum), context.Canceled, "a call with a cancelled context")
 }
 
 func testConcurrent(t *testing.T, c transport.Client) {
@@ -330,12 +503,12 @@ func testConcurrent(t *testing.T, c transport.Client) {
 			defer wg.Done()
 			for i := range calls {
 				var sum int
-				if err := c.Call(callCtx(t), "fun_add", []any{w, i * 1000}, &sum); err != nil {
+				if err := c.Call(callCtx(t), "add", []any{w, i * 1000}, &sum); err != nil {
 					errs <- err
 					continue
 				}
 				if sum != w+i*1000 {
-					errs <- fmt.Errorf("fun_add(%d, %d) = %d: a reply went to the wrong caller", w, i*1000, sum)
+					errs <- fmt.Errorf("add(%d, %d) = %d: a reply went to the wrong caller", w, i*1000, sum)
 				}
 			}
 		}()
@@ -343,103 +516,293 @@ func testConcurrent(t *testing.T, c transport.Client) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		assert.NoError(t, err)
+		t.Error(err)
 	}
 }
 
+// testNotify checks Notify's guarantee: it returns once the other side
+// has accepted the message, without waiting for the method, which then
+// runs; the method's own faults are not reported.
 func testNotify(t *testing.T, c transport.Client, s *suite) {
 	drain(s.notified)
-	require.NoError(t, c.Notify(callCtx(t), "record", []any{"one-way hello"}))
-	select {
-	case got := <-s.notified:
-		assert.Equal(t, "one-way hello", got)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the one-way call never ran")
-	}
-	// A one-way call to a method that fails must not break the client.
-	assert.NotPanics(t, func() { _ = c.Notify(callCtx(t), "fail", nil) })
+	noError(t, c.Notify(callCtx(t), "record", []any{"one-way hello"}), "Notify")
+	equal(t, "one-way hello", wait(t, s.notified, "the one-way call never ran"), "what the one-way call recorded")
+
+	// hold blocks until release: a Notify that waited for the method
+	// would never return.
+	s.holdUntilReleased()
+	drain(s.started)
+	noError(t, c.Notify(callCtx(t), "hold", []any{"n1"}), "Notify of a method that blocks")
+	equal(t, "hold n1", wait(t, s.started, "the one-way call never started"), "the one-way call")
+	s.releaseHeld()
+	equal(t, "held n1", wait(t, s.notified, "the one-way call never finished"), "the one-way call")
+
+	noError(t, c.Notify(callCtx(t), "fail", nil), "a method's fault is not the one-way caller's error")
+	noError(t, c.Notify(callCtx(t), "no_such_method", nil), "nor is an unknown method")
 	var sum int
-	require.NoError(t, c.Call(callCtx(t), "fun_add", []any{2, 2}, &sum))
-	assert.Equal(t, 4, sum)
+	noError(t, c.Call(callCtx(t), "add", []any{2, 2}, &sum), "the client still works")
+	equal(t, 4, sum, "add(2, 2)")
 }
 
 func testIntrospection(t *testing.T, c transport.Client) {
 	var names []string
-	require.NoError(t, c.Call(callCtx(t), registry.ListMethods, nil, &names))
-	assert.Contains(t, names, "fun_add")
-	assert.Contains(t, names, "fib")
-	assert.Contains(t, names, registry.Multicall)
-
+	noError(t, c.Call(callCtx(t), registry.ListMethods, nil, &names), registry.ListMethods)
+	for _, want := range []string{"add", "fib", registry.Multicall} {
+		if !slicesContains(names, want) {
+			t.Errorf("%s: %q missing from %v", registry.ListMethods, want, names)
+		}
+	}
 	var help string
-	require.NoError(t, c.Call(callCtx(t), registry.MethodHelp, []any{"fib"}, &help))
-	assert.Contains(t, help, "Fibonacci")
+	noError(t, c.Call(callCtx(t), registry.MethodHelp, []any{"fib"}, &help), registry.MethodHelp)
+	contains(t, help, "Fibonacci", registry.MethodHelp)
 
 	var sig [][]string
-	require.NoError(t, c.Call(callCtx(t), registry.MethodSignature, []any{"fun_add"}, &sig))
-	assert.Equal(t, [][]string{{"int", "int", "int"}}, sig)
+	noError(t, c.Call(callCtx(t), registry.MethodSignature, []any{"add"}, &sig), registry.MethodSignature)
+	equal(t, [][]string{{"int", "int", "int"}}, sig, registry.MethodSignature)
 
 	var results []any
 	calls := []any{
-		map[string]any{"methodName": "fun_add", "params": []any{2, 3}},
+		map[string]any{"methodName": "add", "params": []any{2, 3}},
 		map[string]any{"methodName": "fib", "params": []any{-1}},
 		map[string]any{"methodName": "fib", "params": []any{7}},
 	}
-	require.NoError(t, c.Call(callCtx(t), registry.Multicall, []any{calls}, &results))
-	require.Len(t, results, 3)
-	assert.Equal(t, []any{int64(5)}, results[0])
+	noError(t, c.Call(callCtx(t), registry.Multicall, []any{calls}, &results), registry.Multicall)
+	if len(results) != 3 {
+		t.Fatalf("%s: want 3 results, got %#v", registry.Multicall, results)
+	}
+	equal(t, []any{int64(5)}, results[0], "multicall add")
 	fault, ok := results[1].(map[string]any)
-	require.True(t, ok, "a failed multicall entry is a fault struct, got %#v", results[1])
-	assert.Equal(t, int64(transport.CodeInvalidParams), fault["faultCode"])
-	assert.Equal(t, []any{int64(13)}, results[2])
-}
-
-func testClose(t *testing.T, tr Transport, addr string) {
-	c, err := tr.Dial(callCtx(t), addr)
-	require.NoError(t, err)
-	var sum int
-	require.NoError(t, c.Call(callCtx(t), "fun_add", []any{1, 2}, &sum))
-	require.NoError(t, c.Close())
-	require.NoError(t, c.Close(), "Close is idempotent")
-	assert.ErrorIs(t, c.Call(callCtx(t), "fun_add", []any{1, 2}, &sum), transport.ErrClosed)
-	assert.ErrorIs(t, c.Notify(callCtx(t), "record", []any{"x"}), transport.ErrClosed)
-}
-
-func testShutdown(t *testing.T, tr Transport, s *suite) {
-	srv, err := tr.Listen(callCtx(t), s.reg)
-	require.NoError(t, err)
-	c, err := tr.Dial(callCtx(t), srv.Addr())
-	require.NoError(t, err)
-	defer c.Close()
-
-	drain(s.started)
-	done := make(chan error, 1)
-	var out string
-	go func() { done <- c.Call(callCtx(t), "sleep", []any{300}, &out) }()
-	select {
-	case <-s.started:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the slow call never reached the server")
+	if !ok {
+		t.Fatalf("a failed multicall entry is a fault struct, got %#v", results[1])
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, srv.Shutdown(sctx))
-	select {
-	case err := <-done:
-		require.NoError(t, err, "Shutdown lets the call in flight finish")
-		assert.Equal(t, "slept", out)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the call in flight never finished")
-	}
-	assert.NoError(t, srv.Close(), "Close after Shutdown")
-	assert.NoError(t, srv.Close(), "Close is idempotent")
+	equal(t, int64(transport.CodeInvalidParams), fault["faultCode"], "multicall fault code")
+	equal(t, []any{int64(13)}, results[2], "multicall fib")
 }
 
-func drain[T any](ch chan T) {
-	for {
-		select {
-		case <-ch:
-		default:
-			return
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
 		}
 	}
+	return false
+}
+
+// testSizeLimits checks WithMaxMessageSize both ways on both sides: a
+// request or reply beyond a limit is ErrTooLarge, and a request the
+// client refuses never reaches the server.
+func testSizeLimits(t *testing.T, s *suite) {
+	const limit = 4096
+	big := strings.Repeat("y", 2*limit)
+
+	t.Run("client request", func(t *testing.T) {
+		c := s.dial(t, s.listen(t).Addr(), transport.WithMaxMessageSize(limit))
+		drain(s.notified)
+		isErr(t, c.Call(callCtx(t), "record", []any{big}, nil), transport.ErrTooLarge, "a call beyond the client's limit")
+		isErr(t, c.Notify(callCtx(t), "record", []any{big}), transport.ErrTooLarge, "a one-way message beyond the client's limit")
+		noError(t, c.Call(callCtx(t), "record", []any{"small"}, nil), "a call within the limit")
+		equal(t, "small", wait(t, s.notified, "the small call never ran"), "the calls that ran")
+	})
+	t.Run("client reply", func(t *testing.T) {
+		c := s.dial(t, s.listen(t).Addr(), transport.WithMaxMessageSize(limit))
+		var out string
+		isErr(t, c.Call(callCtx(t), "repeat", []any{2 * limit}, &out), transport.ErrTooLarge, "a reply beyond the client's limit")
+		noError(t, c.Call(callCtx(t), "repeat", []any{limit / 2}, &out), "a reply within the limit")
+		equal(t, limit/2, len(out), "the reply's length")
+	})
+	t.Run("server request", func(t *testing.T) {
+		c := s.dial(t, s.listen(t, transport.WithMaxMessageSize(limit)).Addr())
+		drain(s.notified)
+		isErr(t, c.Call(callCtx(t), "record", []any{big}, nil), transport.ErrTooLarge, "a call beyond the server's limit")
+		err := c.Notify(callCtx(t), "record", []any{big})
+		if s.tr.Queues {
+			// The queue took it; the server refuses it when it comes.
+			noError(t, err, "a one-way message the queue accepts")
+		} else {
+			isErr(t, err, transport.ErrTooLarge, "a one-way message beyond the server's limit")
+		}
+		noError(t, c.Call(callCtx(t), "record", []any{"small"}, nil), "the server still serves")
+		equal(t, "small", wait(t, s.notified, "the small call never ran"), "the calls that ran")
+	})
+	t.Run("server reply", func(t *testing.T) {
+		c := s.dial(t, s.listen(t, transport.WithMaxMessageSize(limit)).Addr())
+		var out string
+		err := c.Call(callCtx(t), "repeat", []any{2 * limit}, &out)
+		isErr(t, err, transport.ErrTooLarge, "a reply beyond the server's limit")
+		noError(t, c.Call(callCtx(t), "repeat", []any{limit / 2}, &out), "a reply within the limit")
+	})
+}
+
+// testMaxInFlight checks WithMaxInFlight: no more calls run at once than
+// the limit; the next ones get ErrBusy, or wait in the queue (Queues).
+func testMaxInFlight(t *testing.T, s *suite) {
+	c := s.dial(t, s.listen(t, transport.WithMaxInFlight(1)).Addr())
+	s.holdUntilReleased()
+	s.maxRun.Store(0)
+	drain(s.started)
+	drain(s.notified)
+	first := make(chan error, 1)
+	go func() { first <- c.Call(callCtx(t), "hold", []any{"a"}, nil) }()
+	equal(t, "hold a", wait(t, s.started, "the first call never started"), "the first call")
+
+	second := make(chan error, 1)
+	go func() { second <- c.Call(callCtx(t), "hold", []any{"b"}, nil) }()
+	if s.tr.Queues {
+		select {
+		case what := <-s.started:
+			t.Errorf("%s started while the only slot was taken", what)
+		case <-time.After(300 * time.Millisecond):
+		}
+		s.releaseHeld()
+		noError(t, wait(t, first, "the first call never returned"), "the first call")
+		noError(t, wait(t, second, "the queued call never returned"), "the queued call")
+	} else {
+		isErr(t, wait(t, second, "the second call never returned"), transport.ErrBusy, "a call beyond the limit")
+		isErr(t, c.Notify(callCtx(t), "hold", []any{"c"}), transport.ErrBusy, "a one-way message beyond the limit")
+		s.releaseHeld()
+		noError(t, wait(t, first, "the first call never returned"), "the first call")
+		noError(t, c.Call(callCtx(t), "add", []any{1, 2}, nil), "a call once the slot is free")
+	}
+	equal(t, int32(1), s.maxRun.Load(), "the most calls running at once")
+}
+
+// testTimeouts checks the client's default timeout and the server's
+// bound on a call's run time.
+func testTimeouts(t *testing.T, s *suite) {
+	srv := s.listen(t)
+	t.Run("client", func(t *testing.T) {
+		c := s.dial(t, srv.Addr(), transport.WithTimeout(200*time.Millisecond))
+		start := time.Now()
+		err := c.Call(context.Background(), "sleep", []any{10_000}, nil)
+		isErr(t, err, transport.ErrTimeout, "a call without a deadline, past the client's timeout")
+		isErr(t, err, context.DeadlineExceeded, "a call without a deadline, past the client's timeout")
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("the call took %v", d)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var out string
+		noError(t, c.Call(ctx, "sleep", []any{400}, &out), "a call's own deadline wins over the client's timeout")
+	})
+	t.Run("server", func(t *testing.T) {
+		c := s.dial(t, s.listen(t, transport.WithCallTimeout(200*time.Millisecond)).Addr())
+		start := time.Now()
+		err := c.Call(callCtx(t), "sleep", []any{10_000}, nil)
+		isErr(t, err, transport.ErrTimeout, "a call that runs past the server's bound")
+		var re *transport.RemoteError
+		if errors.As(err, &re) {
+			equal(t, transport.CodeTimeout, re.Code, "the server's timeout is a fault")
+		} else {
+			t.Errorf("want a *transport.RemoteError from the server, got %v", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("the call took %v", d)
+		}
+	})
+}
+
+func testNoServer(t *testing.T, s *suite) {
+	c, err := s.tr.Dial(callCtx(t), s.tr.NoServer)
+	if err != nil {
+		isErr(t, err, transport.ErrNoServer, "Dial of "+s.tr.NoServer)
+		return
+	}
+	defer c.Close()
+	start := time.Now()
+	isErr(t, c.Call(callCtx(t), "add", []any{1, 2}, nil), transport.ErrNoServer, "a call with no server")
+	isErr(t, c.Notify(callCtx(t), "record", []any{"x"}), transport.ErrNoServer, "a one-way message with no server")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("no server took %v to notice: it must be reported at once, not at a deadline", d)
+	}
+}
+
+func testCredentials(t *testing.T, s *suite) {
+	if s.tr.Secret == "" {
+		t.Skip("the transport takes no credentials")
+	}
+	hidden := func(err error, what string) {
+		t.Helper()
+		if err != nil && strings.Contains(err.Error(), Password) {
+			t.Errorf("%s: the password appears in the error: %v", what, err)
+		}
+	}
+	c, err := s.tr.Dial(callCtx(t), s.tr.Secret)
+	hidden(err, "Dial")
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	err = c.Call(callCtx(t), "add", []any{1, 2}, nil)
+	if err == nil {
+		t.Errorf("a call to %s succeeded", "Secret")
+	}
+	hidden(err, "Call")
+	hidden(c.Notify(callCtx(t), "record", []any{"x"}), "Notify")
+}
+
+func testOptions(t *testing.T, s *suite) {
+	if !s.tr.TLS {
+		_, err := s.tr.Listen(callCtx(t), s.reg, transport.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+		isErr(t, err, transport.ErrUnsupported, "Listen with a TLS configuration")
+		_, err = s.tr.Dial(callCtx(t), s.tr.NoServer, transport.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+		isErr(t, err, transport.ErrUnsupported, "Dial with a TLS configuration")
+	}
+	_, err := s.tr.Dial(callCtx(t), s.tr.NoServer, transport.WithMaxMessageSize(-1))
+	if err == nil {
+		t.Error("Dial with a negative size limit: want an error")
+	}
+	_, err = s.tr.Listen(callCtx(t), s.reg, transport.WithMaxInFlight(-1))
+	if err == nil {
+		t.Error("Listen with a negative WithMaxInFlight: want an error")
+	}
+}
+
+func testClose(t *testing.T, s *suite, addr string) {
+	c, err := s.tr.Dial(callCtx(t), addr)
+	noError(t, err, "dial")
+	var sum int
+	noError(t, c.Call(callCtx(t), "add", []any{1, 2}, &sum), "add(1, 2)")
+
+	drain(s.started)
+	inFlight := make(chan error, 1)
+	go func() { inFlight <- c.Call(callCtx(t), "sleep", []any{10_000}, nil) }()
+	wait(t, s.started, "the slow call never reached the server")
+	noError(t, c.Close(), "Close")
+	isErr(t, wait(t, inFlight, "Close did not end the call in flight"), transport.ErrClosed, "a call in flight at Close")
+	noError(t, c.Close(), "Close is idempotent")
+	isErr(t, c.Call(callCtx(t), "add", []any{1, 2}, &sum), transport.ErrClosed, "a call after Close")
+	isErr(t, c.Notify(callCtx(t), "record", []any{"x"}), transport.ErrClosed, "a one-way message after Close")
+}
+
+func testShutdown(t *testing.T, s *suite) {
+	srv, err := s.tr.Listen(callCtx(t), s.reg)
+	noError(t, err, "listen")
+	c := s.dial(t, srv.Addr())
+
+	s.holdUntilReleased()
+	drain(s.started)
+	drain(s.notified)
+	call := make(chan error, 1)
+	var out string
+	go func() { call <- c.Call(callCtx(t), "sleep", []any{300}, &out) }()
+	equal(t, "sleep", wait(t, s.started, "the slow call never reached the server"), "the call")
+	noError(t, c.Notify(callCtx(t), "hold", []any{"late"}), "Notify")
+	equal(t, "hold late", wait(t, s.started, "the one-way call never started"), "the one-way call")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(ctx) }()
+	noError(t, wait(t, call, "the call in flight never finished"), "Shutdown lets the call in flight finish")
+	equal(t, "slept", out, "sleep(300)")
+	select {
+	case err := <-shut:
+		t.Errorf("Shutdown returned (%v) while a one-way call was still running", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	s.releaseHeld()
+	noError(t, wait(t, shut, "Shutdown never returned"), "Shutdown")
+	equal(t, "held late", wait(t, s.notified, "the one-way call never finished"), "the one-way call")
+	noError(t, srv.Close(), "Close after Shutdown")
+	noError(t, srv.Close(), "Close is idempotent")
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package transporttest
+package benchload
 
 import (
 	"syscall"

@@ -1,4 +1,7 @@
-package transporttest
+// Package testtls makes throwaway TLS certificates (a CA and a server
+// certificate for 127.0.0.1) and a TLS-terminating proxy for tests of
+// https:// and amqps://.
+package testtls
 
 import (
 	"crypto/ecdsa"
