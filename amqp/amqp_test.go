@@ -432,7 +432,8 @@ func TestQueueOptions(t *testing.T) {
 }
 
 // TestCancelReachesServer: a caller's cancel travels to the server running
-// the call (via the rpcwire.cancel exchange) and cancels its context.
+// the call (via the rpcwire.cancels exchange, routed by queue name) and
+// cancels its context; servers of other queues never see it.
 func TestCancelReachesServer(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
@@ -451,6 +452,23 @@ func TestCancelReachesServer(t *testing.T) {
 	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
 	require.NoError(t, err)
 	defer srv.Close()
+
+	// Listen in on the notices for this queue and for another one.
+	conn, err := amqp091.Dial(broker)
+	require.NoError(t, err)
+	defer conn.Close()
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	bind := func(key string) string {
+		lq, err := ch.QueueDeclare("", false, true, true, false, nil)
+		require.NoError(t, err)
+		require.NoError(t, ch.QueueBind(lq.Name, key, cancelExchange, false, nil))
+		return lq.Name
+	}
+	ours, err := ch.Consume(bind(q), "", true, true, false, false, nil)
+	require.NoError(t, err)
+	others := bind(q + "-other")
+
 	c := dialClient(t, withParams(t, broker, "queue", q))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -464,6 +482,16 @@ func TestCancelReachesServer(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server's call was not cancelled")
 	}
+	select {
+	case <-ours:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice for the call's queue")
+	}
+	// The broker routes a message to every bound queue as it takes it:
+	// once ours has arrived, a wrongly routed copy would be counted here.
+	other, err := ch.QueueDeclarePassive(others, false, true, true, false, nil)
+	require.NoError(t, err)
+	assert.Zero(t, other.Messages, "a notice for queue %s reached the servers of another queue", q)
 }
 
 // TestServerRestart: a call made while the only server is down waits in

@@ -17,7 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
-	"github.com/rpcwire/rpcwire/internal/brokertest"
+	"github.com/rpcwire/rpcwire/internal/testenv"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -56,7 +56,7 @@ func wantTestVhost() bool {
 	}
 	raw := os.Getenv("AMQP_URL")
 	if raw == "" {
-		raw = brokertest.DefaultURL
+		raw = testenv.DefaultURL
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Port() == "" {
@@ -71,7 +71,7 @@ func wantTestVhost() bool {
 }
 
 // brokerURL returns the test broker's URL, or skips (fails in CI).
-func brokerURL(t testing.TB) string { return brokertest.URL(t) }
+func brokerURL(t testing.TB) string { return testenv.URL(t) }
 
 // testQueue returns a fresh queue name and deletes the queue when the test
 // ends.

@@ -522,7 +522,7 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 		err := ctx.Err()
 		if errors.Is(err, context.Canceled) && cs.cch != nil {
 			// Tell the server; it knows the deadline already.
-			_ = cs.cch.Publish(cancelExchange, "", false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
+			_ = cs.cch.Publish(cancelExchange, c.cfg.queue, false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			if hint := c.consumersHint(cs, sent); hint != "" {

@@ -111,10 +111,11 @@
 // queue share its work.
 //
 // A caller that cancels its context (rather than letting its deadline
-// pass, which the server knows already) publishes a notice to the fanout
-// exchange rpcwire.cancel, which every server binds a private queue to;
-// the server running the call cancels its context, as a closed HTTP
-// connection would. Without the permission to declare that exchange, calls
+// pass, which the server knows already) publishes a notice to the direct
+// exchange rpcwire.cancels with its request queue's name as routing key;
+// each server binds a private queue to it with its own queue's name, so
+// only the servers of that queue see the notice, and the one running the
+// call cancels its context, as a closed HTTP connection would. Without the permission to declare that exchange, calls
 // simply run to their end.
 //
 // Client and server own their reconnects: when the connection is lost,

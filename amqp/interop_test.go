@@ -17,12 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
-	"github.com/rpcwire/rpcwire/internal/brokertest"
+	"github.com/rpcwire/rpcwire/internal/testenv"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
 // python returns the interpreter for the pika programs, or skips.
-func python(t *testing.T) string { return brokertest.Python(t) }
+func python(t *testing.T) string { return testenv.Python(t, "pika") }
 
 // The interop and connection-loss tests run in a vhost of their own, so
 // the tutorial's fixed queue name (rpc_queue) and closing every
@@ -74,7 +74,7 @@ func vhostURL(t *testing.T, broker string) string {
 	t.Helper()
 	testVhost.once.Do(createTestVhost)
 	if testVhost.err != nil {
-		t.Skipf("needs rabbitmqctl (set RABBITMQCTL) to create a test vhost: %v", testVhost.err)
+		testenv.Unavailable(t, fmt.Sprintf("needs rabbitmqctl (set RABBITMQCTL) to create a test vhost: %v", testVhost.err))
 	}
 	u, err := url.Parse(broker)
 	require.NoError(t, err)

@@ -239,14 +239,16 @@ func (s *Server) setup(ss *serverSession) error {
 	return nil
 }
 
-// cancelExchange is the fanout exchange clients publish cancel notices
-// to: a caller whose context is cancelled tells every server, and the one
-// running the call cancels its context, as a closed HTTP connection would.
-const cancelExchange = "rpcwire.cancel"
+// cancelExchange is the direct exchange clients publish cancel notices
+// to, with their request queue's name as routing key: a caller whose
+// context is cancelled tells the servers of its queue (and only those),
+// and the one running the call cancels its context, as a closed HTTP
+// connection would.
+const cancelExchange = "rpcwire.cancels"
 
 // declareCancelExchange declares the cancel exchange on ch.
 func declareCancelExchange(ch *amqp091.Channel) error {
-	return ch.ExchangeDeclare(cancelExchange, amqp091.ExchangeFanout, false, false, false, false, nil)
+	return ch.ExchangeDeclare(cancelExchange, amqp091.ExchangeDirect, false, false, false, false, nil)
 }
 
 // listenForCancels binds a private queue to the cancel exchange. Without
@@ -261,7 +263,7 @@ func (s *Server) listenForCancels(ss *serverSession) {
 		q, err = ch.QueueDeclare("", false, true, true, false, nil)
 	}
 	if err == nil {
-		err = ch.QueueBind(q.Name, "", cancelExchange, false, nil)
+		err = ch.QueueBind(q.Name, s.cfg.queue, cancelExchange, false, nil)
 	}
 	if err == nil {
 		ss.cancels, err = ch.Consume(q.Name, "", true, true, false, false, nil)

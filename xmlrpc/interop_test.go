@@ -14,31 +14,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/testenv"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 )
-
-// python is the interpreter the interop tests use (see the project notes:
-// it has xmlrpc and pika).
-const python = "/usr/bin/python3"
-
-// needPython skips the test when python is missing, unless CI is set, in
-// which case a missing interpreter is a failure.
-func needPython(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("skipping Python interop: %s not found (set CI=true to make this a failure)", python)
-		}
-		t.Fatalf("Python interop needs %s: %v", python, err)
-	}
-}
 
 // TestPythonClient runs Python's stock xmlrpc.client against our server:
 // results, int32 overflow into i8, faults, introspection, multicall and
 // concurrent threads (testdata/py/check_server.py).
 func TestPythonClient(t *testing.T) {
-	needPython(t)
+	python := testenv.Python(t)
 	srv := newTestServer(t).listen(t, "http://127.0.0.1:0/")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -60,11 +45,11 @@ func TestPythonClient(t *testing.T) {
 // and returns its URL; the process is killed when the test ends.
 func startPythonServer(t *testing.T) string {
 	t.Helper()
-	needPython(t)
+	python := testenv.Python(t)
 	var err error
 	for range 3 { // another process may take the free port before Python binds it
 		var port string
-		if port, err = tryPythonServer(t); err == nil {
+		if port, err = tryPythonServer(t, python); err == nil {
 			return "http://127.0.0.1:" + port
 		}
 	}
@@ -74,7 +59,7 @@ func startPythonServer(t *testing.T) string {
 
 // tryPythonServer starts xmlrpc_server.py on a port that was free a moment
 // ago and waits until it listens.
-func tryPythonServer(t *testing.T) (string, error) {
+func tryPythonServer(t *testing.T, python string) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	_, port, err := net.SplitHostPort(ln.Addr().String())

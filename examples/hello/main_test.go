@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/rpcwire/rpcwire/internal/brokertest"
 	"github.com/rpcwire/rpcwire/internal/logbuf"
+	"github.com/rpcwire/rpcwire/internal/testenv"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -48,7 +48,7 @@ func startReceive(t *testing.T, broker string, args ...string) (*logbuf.Buffer, 
 }
 
 func TestSendReceive(t *testing.T) {
-	broker := brokertest.URL(t)
+	broker := testenv.URL(t)
 	freshHello(t, broker, "hello_go_test")
 	out, code := startReceive(t, broker, "-queue", "hello_go_test", "-count", "2", "receive")
 	var sendOut bytes.Buffer
@@ -61,7 +61,7 @@ func TestSendReceive(t *testing.T) {
 }
 
 func TestSendWithoutQueue(t *testing.T) {
-	broker := brokertest.URL(t)
+	broker := testenv.URL(t)
 	var out bytes.Buffer
 	start := time.Now()
 	code := run(context.Background(), []string{"-url", broker, "-queue", "hello_nobody_declared_this", "send"}, &out, &out)
@@ -73,8 +73,8 @@ func TestSendWithoutQueue(t *testing.T) {
 // TestPikaProducerToReceive: the article's simple_producer.py sends,
 // `hello receive` prints.
 func TestPikaProducerToReceive(t *testing.T) {
-	broker := brokertest.URL(t)
-	py := brokertest.Python(t)
+	broker := testenv.URL(t)
+	py := testenv.Python(t, "pika")
 	freshHello(t, broker, "hello")
 	out, code := startReceive(t, broker, "-count", "1", "receive")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -94,8 +94,8 @@ func TestPikaProducerToReceive(t *testing.T) {
 // simple_consumer.py prints exactly what the pika producer would make it
 // print.
 func TestSendToPikaConsumer(t *testing.T) {
-	broker := brokertest.URL(t)
-	py := brokertest.Python(t)
+	broker := testenv.URL(t)
+	py := testenv.Python(t, "pika")
 	freshHello(t, broker, "hello")
 	cmd := exec.Command(py, "../../amqp/testdata/py/simple_consumer.py")
 	stdout, err := cmd.StdoutPipe()

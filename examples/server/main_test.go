@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/rpcwire/rpcwire/internal/logbuf"
-	"github.com/rpcwire/rpcwire/transport"
 	"testing"
 	"time"
+
+	"github.com/rpcwire/rpcwire/internal/logbuf"
+	"github.com/rpcwire/rpcwire/transport"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -26,8 +26,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire"
-	"github.com/rpcwire/rpcwire/internal/brokertest"
 	"github.com/rpcwire/rpcwire/internal/logbuf"
+	"github.com/rpcwire/rpcwire/internal/testenv"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -180,7 +180,7 @@ func (l *load) settle(t *testing.T, d time.Duration) {
 // other server takes the queue meanwhile: no call may fail.
 func TestRollingRestartAMQP(t *testing.T) {
 	t.Parallel()
-	broker := brokertest.URL(t)
+	broker := testenv.URL(t)
 	bin := buildServer(t)
 	queue := "rpc_rolling_" + randomHex(t)
 	t.Cleanup(func() { deleteQueue(t, broker, queue) })

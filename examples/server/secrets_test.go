@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"net"
 	"testing"
+
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

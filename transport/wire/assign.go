@@ -13,7 +13,6 @@ import (
 
 var (
 	typeTime  = reflect.TypeFor[time.Time]()
-	typeBytes = reflect.TypeFor[[]byte]()
 	typeError = reflect.TypeFor[error]()
 )
 

@@ -17,11 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rpcwire/rpcwire/internal/testenv"
 	"github.com/rpcwire/rpcwire/transport"
 )
-
-// pythonPath is the interpreter with the standard xmlrpc package.
-const pythonPath = "/usr/bin/python3"
 
 // pythonLoads reads every body named on stdin with xmlrpc.client.loads and
 // prints, per body, one JSON line of what Python found, tagged as
@@ -64,17 +62,6 @@ type pythonResult struct {
 	Error   string            `json:"error"`
 }
 
-// requirePython skips the test when Python is missing, unless CI is set.
-func requirePython(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(pythonPath); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s not found (set CI=true to make this a failure): %v", pythonPath, err)
-		}
-		t.Fatalf("%s not found: %v", pythonPath, err)
-	}
-}
-
 // pythonCase is a body we encoded and what Python should read from it.
 type pythonCase struct {
 	name   string
@@ -97,7 +84,7 @@ func runPythonLoads(t *testing.T, cases []pythonCase) []pythonResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pythonPath, "-c", pythonLoads)
+	cmd := exec.CommandContext(ctx, testenv.Python(t), "-c", pythonLoads)
 	cmd.Stdin = &list
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -119,7 +106,7 @@ func runPythonLoads(t *testing.T, cases []pythonCase) []pythonResult {
 // TestPythonLoadsOurBodies encodes calls, replies and faults with our
 // codec and checks that Python's xmlrpc.client reads back the same values.
 func TestPythonLoadsOurBodies(t *testing.T) {
-	requirePython(t)
+	testenv.Python(t)
 	c := Codec{}
 	var cases []pythonCase
 	addCall := func(name, method string, args []any) {

@@ -1,7 +1,9 @@
-// Package brokertest holds what tests that need RabbitMQ or the article's
-// pika programs share: finding the broker (skipping when it is absent,
-// failing when CI says it must be there) and finding a Python with pika.
-package brokertest
+// Package testenv finds what tests need from outside the module: the
+// RabbitMQ broker and a Python with the modules the article's programs
+// use. Locally a missing one skips the test with a message that says what
+// to do; with CI set it fails the test instead, so CI never passes by
+// skipping.
+package testenv
 
 import (
 	"fmt"
@@ -17,7 +19,7 @@ import (
 const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
 
 // DefaultPython is the interpreter that has pika here (the first python3
-// on PATH may not); PIKA_PYTHON overrides it.
+// on PATH may not); PYTHON overrides it.
 const DefaultPython = "/usr/bin/python3"
 
 // URL returns the test broker's URL (env AMQP_URL, else DefaultURL). When
@@ -49,18 +51,29 @@ func URL(t testing.TB) string {
 	return raw
 }
 
-// Python returns an interpreter that can import pika, for running the
-// article's programs, or skips the test (fails it when CI is set).
-func Python(t testing.TB) string {
+// Python returns the Python interpreter (env PYTHON, else DefaultPython),
+// checking that it can import modules (for example "pika"), or skips the
+// test (fails it when CI is set).
+func Python(t testing.TB, modules ...string) string {
 	t.Helper()
-	py := os.Getenv("PIKA_PYTHON")
+	py := os.Getenv("PYTHON")
 	if py == "" {
 		py = DefaultPython
 	}
-	if out, err := exec.Command(py, "-c", "import pika").CombinedOutput(); err != nil {
-		unavailable(t, fmt.Sprintf("%s with pika is needed to run the article's programs (set PIKA_PYTHON): %v %s", py, err, out))
+	script := "import sys"
+	for _, m := range modules {
+		script += "; import " + m
+	}
+	if out, err := exec.Command(py, "-c", script).CombinedOutput(); err != nil {
+		unavailable(t, fmt.Sprintf("%s with %v is needed (set PYTHON; on Debian apt-get install python3-pika): %v %s", py, modules, err, out))
 	}
 	return py
+}
+
+// Unavailable skips the test with msg, or fails it when CI is set.
+func Unavailable(t testing.TB, msg string) {
+	t.Helper()
+	unavailable(t, msg)
 }
 
 func unavailable(t testing.TB, msg string) {
