@@ -16,6 +16,7 @@ import (
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 func TestConformance(t *testing.T) {
@@ -26,6 +27,10 @@ func TestConformance(t *testing.T) {
 	secret.User = url.UserPassword(bu.User.Username(), transporttest.Password)
 	for _, codec := range []string{"xml", "json"} {
 		t.Run(codec, func(t *testing.T) {
+			var limited transport.Codec
+			if codec == "xml" {
+				limited = transport.BodyOnly(xmlcodec.Codec{MaxDepth: 3})
+			}
 			transporttest.Run(t, transporttest.Transport{
 				Name: "amqp-" + codec,
 				Listen: func(ctx context.Context, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
@@ -41,6 +46,7 @@ func TestConformance(t *testing.T) {
 				NoServer: withParams(t, broker, "queue", "no-such-queue-"+randomHex(6), "codec", codec).String(),
 				Secret:   secret.String(),
 				Queues:   true,
+				Limited:  limited,
 			})
 		})
 	}

@@ -115,6 +115,9 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 			return nil, err
 		}
 	}
+	if cfg.codecs, err = cfg.codecs.with(o.Codecs); err != nil {
+		return nil, err
+	}
 	switch {
 	case cfg.timeout > 0 && o.Timeout > 0 && cfg.timeout != o.Timeout:
 		return nil, fmt.Errorf("rpcwire: amqp URL %s: timeout=%v disagrees with WithTimeout(%v); give one", cfg.redacted, cfg.timeout, o.Timeout)
@@ -138,7 +141,7 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 	}
 	c.sess = sess
 	go c.run(sess)
-	return transport.NewClient(c, clientCodec{Codec: cfg.codec, all: cfg.codecs}, cfg.redacted, &o), nil
+	return transport.NewClient(c, clientCodec{Codec: cfg.codecs.byName(cfg.codec), all: cfg.codecs}, cfg.redacted, &o), nil
 }
 
 // connect opens a session: connection, channels, reply queue, reader.

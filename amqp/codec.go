@@ -17,20 +17,35 @@ var (
 
 func codecNames() []string { return []string{"xml", "json", "text"} }
 
-// codecs are the codecs a client or server speaks: the ones the XML-RPC
-// and JSON bodies need, and the text codec with the server's default
-// method.
+// codecs are the codecs a client or server speaks: XML-RPC, JSON, and the
+// text codec with the server's default method; transport.WithCodec may
+// replace any of them.
 type codecs struct {
-	text TextCodec
+	xml, json, text transport.Codec
+}
+
+func newCodecs(method string) codecs {
+	return codecs{xml: xmlCodec, json: jsonCodec, text: TextCodec{Method: method}}
+}
+
+// with returns cs with the codecs of the same names in given instead.
+func (cs codecs) with(given []transport.Codec) (codecs, error) {
+	if err := transport.CheckCodecs(given, "amqp", codecNames()...); err != nil {
+		return cs, err
+	}
+	cs.xml = transport.PickCodec(given, cs.xml)
+	cs.json = transport.PickCodec(given, cs.json)
+	cs.text = transport.PickCodec(given, cs.text)
+	return cs, nil
 }
 
 // byName returns the codec a URL's codec parameter names, or nil.
 func (cs codecs) byName(name string) transport.Codec {
 	switch strings.ToLower(name) {
 	case "xml", "xmlrpc", "xml-rpc":
-		return xmlCodec
+		return cs.xml
 	case "json":
-		return jsonCodec
+		return cs.json
 	case "text", "plain":
 		return cs.text
 	}
@@ -45,9 +60,9 @@ func (cs codecs) byContentType(ct string) transport.Codec {
 	}
 	switch strings.ToLower(strings.TrimSpace(ct)) {
 	case "text/xml", "application/xml":
-		return xmlCodec
+		return cs.xml
 	case "application/json":
-		return jsonCodec
+		return cs.json
 	case "text/plain":
 		return cs.text
 	}
@@ -63,9 +78,9 @@ func (cs codecs) sniff(body []byte) transport.Codec {
 		case ' ', '\t', '\r', '\n':
 			continue
 		case '<':
-			return xmlCodec
+			return cs.xml
 		case '{':
-			return jsonCodec
+			return cs.json
 		default:
 			return cs.text
 		}

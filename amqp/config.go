@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/rpcwire/rpcwire/transport"
 )
 
 // Defaults of the URL parameters.
@@ -57,11 +55,11 @@ type config struct {
 	tls       bool
 
 	queue    string
-	codecs   codecs          // with the server's default method
-	codec    transport.Codec // the client's
-	workers  int             // 0: not in the URL
-	prefetch int             // 0: not in the URL
-	timeout  time.Duration   // 0: not in the URL
+	codecs   codecs        // with the server's default method
+	codec    string        // the client's codec's name
+	workers  int           // 0: not in the URL
+	prefetch int           // 0: not in the URL
+	timeout  time.Duration // 0: not in the URL
 
 	deadLetter      string // exchange poison requests are dead-lettered to
 	deadLetterQueue string // queue poison requests are dead-lettered to (default exchange)
@@ -109,8 +107,8 @@ func parseURL(u *url.URL) (*config, error) {
 		redacted: redacted,
 		tls:      scheme == "amqps",
 		queue:    DefaultQueue,
-		codecs:   codecs{text: TextCodec{Method: q.Get("method")}},
-		codec:    xmlCodec,
+		codecs:   newCodecs(q.Get("method")),
+		codec:    "xml",
 	}
 	if v := q.Get("queue"); v != "" {
 		if len(v) > 255 {
@@ -120,9 +118,11 @@ func parseURL(u *url.URL) (*config, error) {
 	}
 	if q.Has("codec") {
 		v := q.Get("codec")
-		if c.codec = c.codecs.byName(v); c.codec == nil {
+		cc := c.codecs.byName(v)
+		if cc == nil {
 			return nil, bad("unknown codec %q (known: %s)", v, strings.Join(codecNames(), ", "))
 		}
+		c.codec = cc.Name()
 	}
 	intParam := func(name string, dst *int) error {
 		if !q.Has(name) {
@@ -195,8 +195,8 @@ func parseURL(u *url.URL) (*config, error) {
 	if c.queue != DefaultQueue {
 		aq.Set("queue", c.queue)
 	}
-	if c.codec.Name() != xmlCodec.Name() {
-		aq.Set("codec", c.codec.Name())
+	if c.codec != "xml" {
+		aq.Set("codec", c.codec)
 	}
 	if c.durable {
 		// Clients of a durable (or quorum) queue publish persistent

@@ -118,6 +118,9 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 	if d == nil {
 		return nil, fmt.Errorf("rpcwire: amqp: listen %s: nil dispatcher", cfg.redacted)
 	}
+	if cfg.codecs, err = cfg.codecs.with(o.Codecs); err != nil {
+		return nil, err
+	}
 	workers := DefaultWorkers
 	switch {
 	case cfg.workers > 0 && o.MaxInFlight > 0 && cfg.workers != o.MaxInFlight:

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -39,6 +41,8 @@ type ClientOptions struct {
 	// Timeout bounds a call or one-way message whose context has no
 	// deadline; zero means no bound beyond the context.
 	Timeout time.Duration
+	// Codecs replace the transport's built-in codecs of their names.
+	Codecs []Codec
 }
 
 // ServerOptions are the settings every transport's server understands.
@@ -59,6 +63,8 @@ type ServerOptions struct {
 	// CallTimeout bounds how long one call may run on the server; zero
 	// means only the caller's deadline bounds it.
 	CallTimeout time.Duration
+	// Codecs replace the transport's built-in codecs of their names.
+	Codecs []Codec
 }
 
 // ClientOption configures a Client; it is given to Dial.
@@ -224,6 +230,48 @@ func WithCallTimeout(d time.Duration) ServerOption {
 		o.CallTimeout = d
 		return nil
 	})
+}
+
+// WithCodec makes a client or server use c for the messages of its name
+// (c.Name()) in place of the transport's built-in codec of that name: for
+// example an XML-RPC codec with other decoding limits,
+// transport.BodyOnly(xmlcodec.Codec{MaxDepth: 20}). A transport that has
+// no codec of that name refuses it with ErrUnsupported.
+func WithCodec(c Codec) Option {
+	add := func(list *[]Codec) error {
+		if c == nil {
+			return errors.New("rpcwire: WithCodec(nil)")
+		}
+		*list = append(*list, c)
+		return nil
+	}
+	return both{
+		client: func(o *ClientOptions) error { return add(&o.Codecs) },
+		server: func(o *ServerOptions) error { return add(&o.Codecs) },
+	}
+}
+
+// PickCodec returns the codec of def's name among given (the last one, if
+// several), else def.
+func PickCodec(given []Codec, def Codec) Codec {
+	for i := len(given) - 1; i >= 0; i-- {
+		if given[i].Name() == def.Name() {
+			return given[i]
+		}
+	}
+	return def
+}
+
+// CheckCodecs returns an error wrapping ErrUnsupported when a codec in
+// given has a name that is none of names, the codecs a transport has;
+// what names the transport for the message.
+func CheckCodecs(given []Codec, what string, names ...string) error {
+	for _, c := range given {
+		if !slices.Contains(names, c.Name()) {
+			return fmt.Errorf("%w: %s has no codec named %q to replace (it has %s)", ErrUnsupported, what, c.Name(), strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 // NoTLS returns an error wrapping ErrUnsupported when a TLS configuration

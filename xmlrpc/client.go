@@ -36,8 +36,9 @@ const (
 
 var headerUserAgent = []string{"rpcwire-xmlrpc/1"}
 
-// codec is the one codec of XML-RPC over HTTP.
-var codec = transport.BodyOnly(xmlcodec.Codec{})
+// xml is the one codec of XML-RPC over HTTP, unless replaced with
+// transport.WithCodec (for other decoding limits, say).
+var xml = transport.BodyOnly(xmlcodec.Codec{})
 
 // OneWayHeader marks a one-way call (transport.Client.Notify). A server of
 // this package answers it with 202 Accepted as soon as it has taken the
@@ -83,6 +84,9 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 			return nil, err
 		}
 	}
+	if err := transport.CheckCodecs(o.Codecs, "xmlrpc", xml.Name()); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, transport.ContextError(ctx, "xmlrpc: dial "+u.Redacted())
 	}
@@ -124,7 +128,7 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 		conns:   conns,
 		maxSize: o.MaxSize(),
 	}
-	return transport.NewClient(car, codec, u.Redacted(), &o), nil
+	return transport.NewClient(car, transport.PickCodec(o.Codecs, xml), u.Redacted(), &o), nil
 }
 
 // carrier moves a client's calls as HTTP POST requests, each on a pooled

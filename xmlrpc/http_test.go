@@ -25,6 +25,7 @@ import (
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
 	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 func TestConformance(t *testing.T) {
@@ -42,6 +43,7 @@ func TestConformance(t *testing.T) {
 		},
 		NoServer: "http://" + closedAddr(t) + "/RPC2",
 		Secret:   "http://user:" + transporttest.Password + "@" + closedAddr(t) + "/RPC2",
+		Limited:  transport.BodyOnly(xmlcodec.Codec{MaxDepth: 3}),
 	})
 }
 

@@ -56,6 +56,7 @@ var (
 // http.Server.Shutdown.
 type Handler struct {
 	svc    *transport.Service
+	codec  transport.Codec
 	logger *slog.Logger
 
 	// ctx is the parent of one-way calls; Close cancels it.
@@ -96,6 +97,9 @@ func NewHandler(d transport.Dispatcher, opts ...transport.ServerOption) (*Handle
 	if err := transport.NoTLS(o.TLSConfig, "an xmlrpc.Handler"); err != nil {
 		return nil, err
 	}
+	if err := transport.CheckCodecs(o.Codecs, "xmlrpc", xml.Name()); err != nil {
+		return nil, err
+	}
 	return newHandler(d, &o), nil
 }
 
@@ -105,6 +109,7 @@ func newHandler(d transport.Dispatcher, o *transport.ServerOptions) *Handler {
 	}
 	h := &Handler{
 		svc:    transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
+		codec:  transport.PickCodec(o.Codecs, xml),
 		logger: o.Log(),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
@@ -141,7 +146,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// holds a connection (bounded by the server's connection cap and read
 	// timeout), never a call slot that honest callers need.
 	if !h.svc.TryAcquire() {
-		h.svc.Busy(codec, out)
+		h.svc.Busy(h.codec, out)
 		h.reply(w, out.Body)
 		return
 	}
@@ -163,14 +168,14 @@ func (h *Handler) serve(r *http.Request, in, out *transport.Message) {
 		ctx, cancel = context.WithTimeout(ctx, dl)
 		defer cancel()
 	}
-	h.svc.Serve(ctx, codec, in, out)
+	h.svc.Serve(ctx, h.codec, in, out)
 }
 
 // startOneWay decodes a one-way call that holds a slot, answers 202
 // Accepted and runs the call in the background (or answers the fault that
 // refuses it).
 func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message) {
-	call, fault := h.svc.Decode(codec, in)
+	call, fault := h.svc.Decode(h.codec, in)
 	if fault == nil {
 		h.mu.Lock()
 		if h.closed {
@@ -182,14 +187,14 @@ func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message)
 	}
 	if fault != nil {
 		h.svc.Release()
-		codec.EncodeFault(out, fault)
+		h.codec.EncodeFault(out, fault)
 		h.reply(w, out.Body)
 		return
 	}
 	go func() {
 		defer h.oneWay.Done()
 		defer h.svc.Release()
-		h.svc.Run(h.ctx, codec, call, nil)
+		h.svc.Run(h.ctx, h.codec, call, nil)
 	}()
 	w.WriteHeader(http.StatusAccepted)
 }
@@ -404,6 +409,9 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 	}
 	o, err := transport.NewServerOptions(opts...)
 	if err != nil {
+		return nil, err
+	}
+	if err := transport.CheckCodecs(o.Codecs, "xmlrpc", xml.Name()); err != nil {
 		return nil, err
 	}
 	scheme := strings.ToLower(u.Scheme)

@@ -21,8 +21,9 @@ import (
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
-// codec is the encoding of every mem:// message.
-var codec = transport.BodyOnly(xmlcodec.Codec{})
+// xml is the encoding of every mem:// message, unless replaced with
+// transport.WithCodec.
+var xml = transport.BodyOnly(xmlcodec.Codec{})
 
 // Network is a namespace of mem:// servers. Servers listening on one
 // Network are reachable only by clients dialled on the same Network.
@@ -70,13 +71,17 @@ func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, 
 	if err := transport.NoTLS(o.TLSConfig, "mem://"+nm); err != nil {
 		return nil, err
 	}
+	if err := transport.CheckCodecs(o.Codecs, "mem://", xml.Name()); err != nil {
+		return nil, err
+	}
 	if d == nil {
 		return nil, fmt.Errorf("rpcwire: listen mem://%s: nil dispatcher", nm)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{
 		net: n, name: nm, ctx: ctx, cancel: cancel,
-		svc: transport.NewService(d, &o, cmpOr(o.MaxInFlight, transport.DefaultMaxInFlight)),
+		codec: transport.PickCodec(o.Codecs, xml),
+		svc:   transport.NewService(d, &o, cmpOr(o.MaxInFlight, transport.DefaultMaxInFlight)),
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -111,8 +116,11 @@ func (n *Network) Dial(_ context.Context, u *url.URL, opts ...transport.ClientOp
 	if err := transport.NoTLS(o.TLSConfig, "mem://"+nm); err != nil {
 		return nil, err
 	}
+	if err := transport.CheckCodecs(o.Codecs, "mem://", xml.Name()); err != nil {
+		return nil, err
+	}
 	car := &carrier{net: n, name: nm, closed: make(chan struct{})}
-	return transport.NewClient(car, codec, "mem://"+nm, &o), nil
+	return transport.NewClient(car, transport.PickCodec(o.Codecs, xml), "mem://"+nm, &o), nil
 }
 
 func (n *Network) lookup(name string) *server {
@@ -127,6 +135,7 @@ func (n *Network) lookup(name string) *server {
 type server struct {
 	net    *Network
 	name   string
+	codec  transport.Codec
 	svc    *transport.Service
 	ctx    context.Context // cancelled by Close, ends calls in flight
 	cancel context.CancelFunc
@@ -146,13 +155,13 @@ func (s *server) start(req, reply *transport.Message) (transport.Call, bool, err
 		return transport.Call{}, false, fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
 	}
 	if !s.svc.TryAcquire() {
-		s.svc.Busy(codec, reply)
+		s.svc.Busy(s.codec, reply)
 		return transport.Call{}, false, nil
 	}
-	call, fault := s.svc.Decode(codec, req)
+	call, fault := s.svc.Decode(s.codec, req)
 	if fault != nil {
 		s.svc.Release()
-		codec.EncodeFault(reply, fault)
+		s.codec.EncodeFault(reply, fault)
 		return transport.Call{}, false, nil
 	}
 	s.wg.Add(1)
@@ -171,7 +180,7 @@ func (s *server) run(caller context.Context, call transport.Call, done chan<- *t
 		defer cancel()
 	}
 	if done == nil {
-		s.svc.Run(ctx, codec, call, nil)
+		s.svc.Run(ctx, s.codec, call, nil)
 		s.svc.Release()
 		return
 	}
@@ -179,7 +188,7 @@ func (s *server) run(caller context.Context, call transport.Call, done chan<- *t
 	defer context.AfterFunc(caller, cancel)()
 	defer cancel()
 	out := transport.GetMessage()
-	s.svc.Run(ctx, codec, call, out)
+	s.svc.Run(ctx, s.codec, call, out)
 	s.svc.Release() // before the reply: a caller that has it may call again at once
 	done <- out
 }

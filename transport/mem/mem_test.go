@@ -15,6 +15,7 @@ import (
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -36,6 +37,7 @@ func TestConformance(t *testing.T) {
 		},
 		NoServer: "mem://nobody",
 		Secret:   "mem://user:" + transporttest.Password + "@nobody",
+		Limited:  transport.BodyOnly(xmlcodec.Codec{MaxDepth: 3}),
 	})
 }
 

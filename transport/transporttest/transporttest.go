@@ -60,6 +60,11 @@ type Transport struct {
 	// calls beyond a server's WithMaxInFlight wait for a slot instead of
 	// failing with transport.ErrBusy.
 	Queues bool
+	// Limited, when set, is a codec of the name clients use by default
+	// that refuses arrays nested deeper than 3 levels (for example
+	// transport.BodyOnly(xmlcodec.Codec{MaxDepth: 3})): the suite checks
+	// that transport.WithCodec puts it to use on both sides.
+	Limited transport.Codec
 }
 
 // Point is a struct value the suite sends through echo calls.
@@ -108,6 +113,13 @@ func newSuite(t *testing.T, tr Transport) *suite {
 	must("echo_bytes", func(b []byte) []byte { return b })
 	must("echo_time", func(tm time.Time) time.Time { return tm })
 	must("repeat", func(n int) string { return strings.Repeat("x", n) })
+	must("nest", func(n int) any {
+		var v any = "core"
+		for range n {
+			v = []any{v}
+		}
+		return v
+	})
 	must("fail", func() error { return errCustom })
 	must("fail_code", func() error { return &transport.RemoteError{Code: 42, Message: "the answer"} })
 	must("panic", func() int { panic("deliberate test panic") })
@@ -201,6 +213,7 @@ func Run(t *testing.T, tr Transport) {
 	t.Run("NoServer", func(t *testing.T) { testNoServer(t, s) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, s) })
 	t.Run("Options", func(t *testing.T) { testOptions(t, s) })
+	t.Run("Codec", func(t *testing.T) { testCodec(t, s) })
 	t.Run("Close", func(t *testing.T) { testClose(t, s, srv.Addr()) })
 	t.Run("Shutdown", func(t *testing.T) { testShutdown(t, s) })
 }
@@ -755,6 +768,33 @@ func testOptions(t *testing.T, s *suite) {
 	if err == nil {
 		t.Error("Listen with a negative WithMaxInFlight: want an error")
 	}
+}
+
+// bogusCodec has a name no transport knows.
+type bogusCodec struct{ transport.Codec }
+
+func (bogusCodec) Name() string { return "no-such-codec" }
+
+// testCodec checks transport.WithCodec: a codec of a name the transport
+// has is used by the side it is given to; another name is refused.
+func testCodec(t *testing.T, s *suite) {
+	_, err := s.tr.Listen(callCtx(t), s.reg, transport.WithCodec(bogusCodec{}))
+	isErr(t, err, transport.ErrUnsupported, "Listen with a codec of an unknown name")
+	_, err = s.tr.Dial(callCtx(t), s.tr.NoServer, transport.WithCodec(bogusCodec{}))
+	isErr(t, err, transport.ErrUnsupported, "Dial with a codec of an unknown name")
+	if s.tr.Limited == nil {
+		return
+	}
+	deep := []any{[]any{[]any{[]any{[]any{"x"}}}}}
+	var out any
+	c := s.dial(t, s.listen(t, transport.WithCodec(s.tr.Limited)).Addr())
+	isErr(t, c.Call(callCtx(t), "echo", []any{deep}, &out), transport.ErrParse, "a request beyond the server codec's depth")
+	noError(t, c.Call(callCtx(t), "echo", []any{[]any{"shallow"}}, &out), "a request within it")
+
+	c = s.dial(t, s.listen(t).Addr(), transport.WithCodec(s.tr.Limited))
+	isErr(t, c.Call(callCtx(t), "nest", []any{5}, &out), transport.ErrParse, "a reply beyond the client codec's depth")
+	isErr(t, c.Call(callCtx(t), "echo", []any{deep}, &out), transport.ErrInvalidParams, "a request the client codec cannot encode")
+	noError(t, c.Call(callCtx(t), "nest", []any{2}, &out), "a reply within it")
 }
 
 func testClose(t *testing.T, s *suite, addr string) {
