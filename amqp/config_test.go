@@ -63,3 +63,16 @@ func TestParseURL(t *testing.T) {
 	_, err = parseURL(nil)
 	assert.Error(t, err)
 }
+
+func TestBackoff(t *testing.T) {
+	for n, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+		for range 100 {
+			d := backoff(n)
+			assert.True(t, d >= want/2 && d <= want, "attempt %d: %v not in [%v, %v]", n, d, want/2, want)
+		}
+	}
+	for _, n := range []int{6, 16, 1000} {
+		d := backoff(n)
+		assert.True(t, d >= maxBackoff/2 && d <= maxBackoff, "attempt %d: %v", n, d)
+	}
+}

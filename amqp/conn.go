@@ -92,9 +92,10 @@ func dialError(ctx context.Context, c *config, err error) error {
 	return fmt.Errorf("%s: %w: %w", what, transport.ErrConnection, err)
 }
 
-// backoff returns the pause before reconnect attempt n (0-based):
-// exponential from minBackoff to maxBackoff with jitter, so many clients
-// do not reconnect in lockstep.
+// backoff returns the pause before reconnect attempt n (0-based): a
+// random time between half and all of minBackoff<<n, capped at
+// maxBackoff (so 50-100 ms first, 2.5-5 s at most), so many clients do not
+// reconnect in lockstep.
 func backoff(n int) time.Duration {
 	d := maxBackoff
 	if n < 16 {

@@ -120,7 +120,8 @@
 //
 // Client and server own their reconnects: when the connection is lost,
 // pending calls fail with an error wrapping transport.ErrConnection, and
-// both reconnect with backoff (100 ms doubling to 5 s, jittered),
+// both reconnect with backoff (a random 50-100 ms first, doubling to
+// 2.5-5 s),
 // re-declare what they need and carry on; calls made while reconnecting
 // wait for the next attempt within their context.
 //

@@ -108,6 +108,17 @@ func TestMaxInFlightIsWorkers(t *testing.T) {
 		require.NoError(t, err)
 	}
 
+	def, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultWorkers, def.nworkers, "the default")
+	assert.Equal(t, DefaultWorkers, def.cfg.prefetch, "prefetch follows workers")
+	require.NoError(t, def.Close())
+	byURL, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "workers", "8", "prefetch", "20"), reg)
+	require.NoError(t, err)
+	assert.Equal(t, 8, byURL.nworkers)
+	assert.Equal(t, 20, byURL.cfg.prefetch)
+	require.NoError(t, byURL.Close())
+
 	_, err = NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "workers", "8"), reg, transport.WithMaxInFlight(16))
 	assert.ErrorContains(t, err, "workers=8 disagrees with WithMaxInFlight(16)")
 	_, err = NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg, transport.WithMaxInFlight(MaxWorkers+1))

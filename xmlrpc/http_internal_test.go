@@ -1,15 +1,21 @@
 package xmlrpc
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
 
+	"github.com/rpcwire/rpcwire/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -102,4 +108,64 @@ func TestLimitListener(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Accept did not return after Close")
 	}
+}
+
+// TestListenConfigDefaults: the limits the README's table promises, and
+// that ListenConfig and WithMaxInFlight change them.
+func TestListenConfigDefaults(t *testing.T) {
+	u := &url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	d := noDispatcher{}
+	var lc ListenConfig
+	srv, err := lc.Listen(context.Background(), u, d)
+	require.NoError(t, err)
+	defer srv.Close()
+	hs := srv.(*server).hs
+	assert.Equal(t, 10*time.Second, hs.ReadHeaderTimeout)
+	assert.Equal(t, time.Minute, hs.ReadTimeout)
+	assert.Equal(t, 5*time.Minute, hs.WriteTimeout)
+	assert.Equal(t, 2*time.Minute, hs.IdleTimeout)
+	assert.Equal(t, 1024, srv.(*server).h.svc.MaxInFlight())
+	assert.Equal(t, 4096, cap(srv.(*server).ln.sem), "max(256, 4 x max in flight) connections")
+
+	lc = ListenConfig{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second,
+		IdleTimeout: 4 * time.Second, MaxConns: 7}
+	srv2, err := lc.Listen(context.Background(), u, d, transport.WithMaxInFlight(10))
+	require.NoError(t, err)
+	defer srv2.Close()
+	hs = srv2.(*server).hs
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second},
+		[]time.Duration{hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout})
+	assert.Equal(t, 10, srv2.(*server).h.svc.MaxInFlight())
+	assert.Equal(t, 7, cap(srv2.(*server).ln.sem))
+
+	var zero ListenConfig
+	srv4, err := zero.Listen(context.Background(), u, d, transport.WithMaxInFlight(10), transport.WithCallTimeout(10*time.Minute))
+	require.NoError(t, err)
+	defer srv4.Close()
+	assert.Equal(t, 256, cap(srv4.(*server).ln.sem), "at least 256 connections")
+	assert.Equal(t, 10*time.Minute+30*time.Second, srv4.(*server).hs.WriteTimeout, "the write timeout grows to fit the call timeout")
+}
+
+// TestIdleTimeout: a keep-alive connection that sends nothing after a
+// call is closed by the server after IdleTimeout.
+func TestIdleTimeout(t *testing.T) {
+	lc := ListenConfig{IdleTimeout: 200 * time.Millisecond}
+	srv, err := lc.Listen(context.Background(), &url.URL{Scheme: "http", Host: "127.0.0.1:0"}, noDispatcher{})
+	require.NoError(t, err)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(srv.Addr(), "/"), "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	body := "<methodCall><methodName>x</methodName></methodCall>"
+	_, err = io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	start := time.Now()
+	_, err = conn.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the server closes the idle connection")
+	assert.Less(t, time.Since(start), 5*time.Second)
 }

@@ -479,8 +479,8 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 		},
 	}
 	s.hs.ConnState = s.connState
-	ln = newLimitListener(ln, or(cfg.MaxConns, max(minConns, connsPerCall*h.svc.MaxInFlight())))
-	go s.serve(ln, tlsConf != nil)
+	s.ln = newLimitListener(ln, or(cfg.MaxConns, max(minConns, connsPerCall*h.svc.MaxInFlight())))
+	go s.serve(s.ln, tlsConf != nil)
 	o.Log().Debug("xmlrpc: listening", "addr", addr)
 	return s, nil
 }
@@ -489,6 +489,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 type server struct {
 	addr   string
 	hs     *http.Server
+	ln     *limitListener
 	h      *Handler
 	cancel context.CancelFunc // cancels every request's context
 	done   chan struct{}      // closed when serve returns
