@@ -7,6 +7,12 @@
 // The decoder is a scanner for the subset of XML that XML-RPC uses (no
 // DTDs, so no entity expansion), bounded in nesting depth and element
 // count, and never recursive; the encoder appends to a caller's buffer.
+//
+// The decoder reads bodies in UTF-8, UTF-16, US-ASCII, ISO-8859-1 (and its
+// aliases latin-1, latin1, iso_8859-1, ...) and Windows-1252: the body's
+// byte order mark or XML declaration says which, else it is UTF-8. Bodies
+// in other encodings get a parse error naming the encoding. The encoder
+// always writes UTF-8.
 package xmlcodec
 
 import (
@@ -71,7 +77,8 @@ func (c Codec) maxElements() int {
 // SyntaxError reports a body that is not well-formed XML-RPC. It wraps
 // transport.ErrParse, so errors.Is(err, transport.ErrParse) holds.
 type SyntaxError struct {
-	// Offset is the byte offset in the body where the problem was found.
+	// Offset is the byte offset in the body (as received, whatever its
+	// encoding) where the problem was found.
 	Offset int
 	// Msg says what was wrong.
 	Msg string

@@ -171,7 +171,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad version", "<?xml version='0'?>" + value("<value/>"), "version 1.0"},
 		{"pi without target", "<??>" + value("<value/>"), "processing instruction"},
 		{"reference in attribute", `<methodCall a="&amp"/>`, "unterminated reference in attribute"},
-		{"latin1", "<?xml version='1.0' encoding='iso-8859-1'?>" + value("<value/>"), "unsupported encoding"},
+		{"koi8-r", "<?xml version='1.0' encoding='koi8-r'?>" + value("<value/>"), `unsupported encoding "koi8-r" (the decoder reads UTF-8, UTF-16, US-ASCII, ISO-8859-1`},
+		{"utf-16 not utf-16", "<?xml version='1.0' encoding='UTF-16'?>" + value("<value/>"), `encoding "UTF-16" declared, but the body is not UTF-16`},
+		{"latin-1 after a utf-8 bom", "\xef\xbb\xbf<?xml version='1.0' encoding='latin1'?>" + value("<value/>"), "UTF-8 byte order mark"},
+		{"utf-16 unpaired surrogate", "\xff\xfe<\x00\x00\xd8", "invalid UTF-16"},
+		{"utf-16 odd length", "\xfe\xff\x00<\x00", "invalid UTF-16"},
+		{"undeclared latin-1", value("<value>h\xe9</value>"), "a body in another encoding must declare it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
