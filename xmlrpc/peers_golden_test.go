@@ -50,6 +50,13 @@ func TestPeerGoldenCalls(t *testing.T) {
 		}}},
 		{"php_call_utf8_string.xml", "echo", []any{"héllo <&> 世界"}},
 		{"python_call_string.xml", "echo", []any{"héllo <&> 世界"}},
+		{"ruby_call.xml", "fun_add", []any{int64(2), int64(3)}},       // <i4>
+		{"ruby_call_double_small.xml", "echo", []any{-1e-7}},          // -1.0e-07
+		{"node_call.xml", "fun_add", []any{int64(2), int64(3)}},       // one line
+		{"node_call_string_cdata.xml", "echo", []any{"héllo <&> 世界"}}, // CDATA
+		{"node_call_double_big.xml", "echo", []any{1e300}},            // <int>1e+300</int>
+		{"node_call_nil.xml", "echo", []any{nil}},                     // <nil/>
+		{"node_call_no_params.xml", "no_such_method", nil},            // <params/>
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -67,7 +74,11 @@ func TestPeerGoldenReplies(t *testing.T) {
 		file  string
 		want  any
 		fault *transport.RemoteError
+		err   string // a body that is not XML-RPC
 	}{
+		// Ruby's server echoes <base64> as a <string> of the raw bytes:
+		// not XML (Python and Ruby refuse it too).
+		{file: "ruby_response_base64_echo.xml", err: "invalid UTF-8"},
 		{file: "php_response_default.xml", want: int64(5)},
 		{file: "php_response_default.txt", want: int64(5)},                                                // charset=UTF-8 in the header; the body's declaration wins
 		{file: "php_response_default_string.xml", want: "héllo <&> \u00e4\u00b8\u0096\u00e7\u0095\u008c"}, // é right, 世界 per byte
@@ -77,6 +88,14 @@ func TestPeerGoldenReplies(t *testing.T) {
 		{file: "php_response_default_unknown_method.xml", fault: &transport.RemoteError{Code: -32601, Message: "server error. method not found.\n\nno_such_method"}},
 		{file: "php_response_default_multicall.xml", fault: &transport.RemoteError{Code: -32601, Message: "server error. method not found.\n\nsystem.multicall"}},
 		{file: "php_response_utf8_string.xml", want: "héllo <&> 世界"},
+		{file: "ruby_response.xml", want: int64(5)},
+		{file: "ruby_response_fault.xml", fault: &transport.RemoteError{Code: -32602, Message: "fib(-1): n must not be negative"}},
+		{file: "ruby_response_unknown_method.xml", fault: &transport.RemoteError{Code: 1, Message: "Method no_such_method missing or wrong number of parameters!"}},
+		{file: "ruby_response_multicall.xml", want: []any{[]any{int64(5)},
+			map[string]any{"faultCode": int64(-32602), "faultString": "fib(-1): n must not be negative"}, []any{int64(13)}}},
+		{file: "node_response.xml", want: int64(5)},
+		{file: "node_response_i8_echo.xml", want: "2147483648"},     // Node read <i8> as a string
+		{file: "node_response_fun_add_i8.xml", want: "21474836481"}, // and added it as one
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -85,6 +104,11 @@ func TestPeerGoldenReplies(t *testing.T) {
 				_, body, _ = bytes.Cut(body, []byte("\r\n\r\n"))
 			}
 			v, err := xmlcodec.Codec{}.DecodeReply(body)
+			if tt.err != "" {
+				require.ErrorIs(t, err, transport.ErrParse)
+				assert.ErrorContains(t, err, tt.err)
+				return
+			}
 			if tt.fault != nil {
 				var re *transport.RemoteError
 				require.ErrorAs(t, err, &re)

@@ -37,7 +37,12 @@ const (
 // Decoded values are wire values: <int>, <i4> and <i8> become int64,
 // <boolean> bool, <string> and untyped values string, <double> float64,
 // <dateTime.iso8601> time.Time, <base64> []byte, <array> []any, <struct>
-// map[string]any and <nil/> nil.
+// map[string]any and <nil/> nil. Like Python, the decoder reads 64-bit
+// values in <int> and <i4> (which the specification makes 32-bit), and a
+// whole number beyond 64 bits in them, as JavaScript peers write
+// <int>1e+300</int>, becomes the float64 it is. Elements XML-RPC does not
+// have are skipped where XML-RPC has markup only (between params, members,
+// array items), as Python skips them; inside <value> they are errors.
 //
 // Encoding accepts wire values and anything wire.Convert converts.
 // Integers that fit 32 bits are sent as <int>, larger ones as <i8>; times
@@ -152,7 +157,9 @@ func (c Codec) DecodeCall(body []byte) (method string, args []any, err error) {
 }
 
 // DecodeReply decodes a <methodResponse>. A fault is returned as
-// *transport.RemoteError; a malformed body as an error wrapping
+// *transport.RemoteError (one without a faultCode, such as the empty
+// struct npm xmlrpc sends for a JavaScript Error, with code
+// transport.CodeApplication); a malformed body as an error wrapping
 // transport.ErrParse (as *SyntaxError). A response without a param
 // decodes to nil.
 func (c Codec) DecodeReply(body []byte) (result any, err error) {

@@ -478,6 +478,16 @@ func (d *decoder) skipAttr() error {
 // matches tagEmpty too; the kind read is returned.
 func (d *decoder) expect(name string, kind tagKind) (tagKind, error) {
 	got, k, off, err := d.tag()
+	return d.check(got, k, off, err, name, kind)
+}
+
+// expectSkipping is expect where tagSkipping belongs.
+func (d *decoder) expectSkipping(name string, kind tagKind) (tagKind, error) {
+	got, k, off, err := d.tagSkipping()
+	return d.check(got, k, off, err, name, kind)
+}
+
+func (d *decoder) check(got []byte, k tagKind, off int, err error, name string, kind tagKind) (tagKind, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -485,6 +495,68 @@ func (d *decoder) expect(name string, kind tagKind) (tagKind, error) {
 		return 0, d.errorf(off, "want %s, found %s", tagString(name, kind), tagString(string(got), k))
 	}
 	return k, nil
+}
+
+// tagSkipping is tag for the places where XML-RPC has markup only (in
+// methodCall, methodResponse, params, param, fault, struct, member, array
+// and data, around the elements XML-RPC puts there): an element XML-RPC
+// does not have is skipped with everything in it, as Python's
+// xmlrpc.client skips it, so that other implementations' extensions pass.
+// An XML-RPC element out of place is still an error, and so is text;
+// inside <value> nothing is skipped (an unknown type is an error there,
+// in Python too).
+func (d *decoder) tagSkipping() (name []byte, kind tagKind, off int, err error) {
+	for { // each turn consumes an element: bounded by the element limit
+		name, kind, off, err = d.tag()
+		if err != nil || kind == tagEnd || xmlrpcElement(name) {
+			return name, kind, off, err
+		}
+		if kind == tagStart {
+			if err := d.skipElement(name); err != nil {
+				return nil, 0, off, err
+			}
+		}
+	}
+}
+
+// xmlrpcElement reports whether name is an element of XML-RPC.
+func xmlrpcElement(name []byte) bool {
+	switch string(name) {
+	case "methodCall", "methodResponse", "methodName", "params", "param", "value", "fault",
+		"struct", "member", "name", "array", "data", "nil", "string", "int", "i4", "i8", "boolean",
+		"double", "dateTime.iso8601", "base64":
+		return true
+	}
+	return false
+}
+
+// skipElement skips the content and end tag of an element whose start
+// tag was just read, checking that it is well-formed.
+func (d *decoder) skipElement(name []byte) error {
+	var buf [8][]byte
+	open := append(buf[:0], name)
+	for len(open) > 0 { // each turn consumes a tag
+		if _, err := d.text(); err != nil {
+			return err
+		}
+		n, k, off, err := d.tag()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case tagStart:
+			if len(open) >= d.maxDepth {
+				return d.errorf(off, "elements nested deeper than %d levels", d.maxDepth)
+			}
+			open = append(open, n)
+		case tagEnd:
+			if top := open[len(open)-1]; !bytes.Equal(n, top) {
+				return d.errorf(off, "want </%s>, found </%s>", top, n)
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	return nil
 }
 
 func tagString(name string, kind tagKind) string {
