@@ -120,3 +120,12 @@ func TestPeerGoldenReplies(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerUnknownMethodFaults: each peer server's answer to an unknown
+// method is recognised as transport.ErrMethodNotFound.
+func TestPeerUnknownMethodFaults(t *testing.T) {
+	for _, file := range []string{"php_response_default_unknown_method.xml", "ruby_response_unknown_method.xml"} {
+		_, err := xmlcodec.Codec{}.DecodeReply(goldenPeer(t, file))
+		assert.ErrorIs(t, err, transport.ErrMethodNotFound, file)
+	}
+}
