@@ -25,6 +25,12 @@ var (
 	ErrConnection = errors.New("rpcwire: connection failed")
 	// ErrMethodNotFound means the server has no method of that name.
 	ErrMethodNotFound = errors.New("rpcwire: method not found")
+	// ErrNotFound means a server answered that nothing is at the address
+	// called: an HTTP 404 Not Found. Either the URL's path has no
+	// XML-RPC endpoint, or the server is one that answers an unknown
+	// method so (npm's xmlrpc does): unlike ErrMethodNotFound it does not
+	// say which, and unlike ErrNoServer a server is there.
+	ErrNotFound = errors.New("rpcwire: not found")
 	// ErrInvalidParams means the arguments do not fit the method: wrong
 	// count, wrong type or a value out of range.
 	ErrInvalidParams = errors.New("rpcwire: invalid params")

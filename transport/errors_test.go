@@ -16,7 +16,7 @@ import (
 // sentinels are all the package's sentinel errors.
 var sentinels = []error{
 	transport.ErrNoServer, transport.ErrTimeout, transport.ErrClosed, transport.ErrConnection,
-	transport.ErrMethodNotFound, transport.ErrInvalidParams, transport.ErrParse, transport.ErrInternal,
+	transport.ErrMethodNotFound, transport.ErrNotFound, transport.ErrInvalidParams, transport.ErrParse, transport.ErrInternal,
 	transport.ErrBusy, transport.ErrTooLarge, transport.ErrUnauthorized, transport.ErrUnknownScheme,
 }
 
