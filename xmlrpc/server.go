@@ -46,6 +46,7 @@ const smallReply = 2000
 var (
 	headerTextXML = []string{"text/xml"}
 	headerPost    = []string{http.MethodPost}
+	headerClose   = []string{"close"}
 )
 
 // Handler serves XML-RPC calls on one HTTP endpoint. It is an
@@ -69,7 +70,10 @@ type Handler struct {
 
 // NewHandler returns a Handler that serves XML-RPC calls to d.
 //
-// It takes POST requests only (others get 405 with "Allow: POST"). A body
+// It takes POST requests only (others get 405 with "Allow: POST"). A
+// request with a Transfer-Encoding (chunked) is answered and its
+// connection closed, so that nothing after its body runs as a smuggled
+// request. A body
 // larger than transport.WithMaxMessageSize (4 MiB by default) gets HTTP
 // 413 Request Entity Too Large (the Dial client reports
 // transport.ErrTooLarge). A body that is not XML-RPC gets a fault reply
@@ -125,6 +129,7 @@ func (noDispatcher) Dispatch(context.Context, string, []any) (any, error) {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	closeIfTransferEncoded(w, r)
 	if r.Method != http.MethodPost {
 		w.Header()["Allow"] = headerPost
 		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
@@ -274,6 +279,30 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte
 	// nobody is left to read the answer.
 	h.logger.Debug("xmlrpc: reading request body", "remote", r.RemoteAddr, "err", err)
 	return dst, http.StatusBadRequest, "cannot read the request body: " + err.Error()
+}
+
+// closeIfTransferEncoded makes the reply to a request that came with a
+// Transfer-Encoding the last on its connection. net/http reads such a
+// body by its chunks and drops a Content-Length sent with it, then reads
+// what follows as the next request; a proxy in front may have framed the
+// body by the Content-Length instead, and then what follows is another
+// client's bytes, or an attacker's smuggled request. RFC 9112 section 6.1
+// says to close the connection after answering. Honest clients of XML-RPC
+// send a Content-Length, so they lose nothing; chunked ones reconnect.
+// (net/http itself refuses codings other than chunked, and closes.)
+func closeIfTransferEncoded(w http.ResponseWriter, r *http.Request) {
+	if len(r.TransferEncoding) > 0 {
+		w.Header()["Connection"] = headerClose
+	}
+}
+
+// closeTransferEncoded applies closeIfTransferEncoded to every request
+// of the server Listen starts, those it answers with 401 or 404 too.
+type closeTransferEncoded struct{ next http.Handler }
+
+func (c closeTransferEncoded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	closeIfTransferEncoded(w, r)
+	c.next.ServeHTTP(w, r)
 }
 
 // TimeoutHeader carries the caller's remaining time, in whole
@@ -454,6 +483,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 		password, _ := u.User.Password()
 		root = RequireBasicAuth(u.User.Username(), password, root)
 	}
+	root = closeTransferEncoded{root}
 	baseCtx, cancel := context.WithCancel(context.Background())
 	wt := writeTimeout
 	if o.CallTimeout > 0 {
