@@ -202,3 +202,19 @@ func TestCodecSelection(t *testing.T) {
 	_, err := cs.of("application/x-evil", []byte("<?xml"))
 	assert.ErrorIs(t, err, transport.ErrParse, "a content type of no codec of ours is refused, not sniffed")
 }
+
+// TestJSONReplyWithin: the JSON codec stops a reply once it passes the
+// limit, as the XML one does.
+func TestJSONReplyWithin(t *testing.T) {
+	for name, result := range map[string]any{
+		"[]int":          make([]int, 10_000),
+		"map[string]any": map[string]any{"a": strings.Repeat("x", 600), "b": 1},
+		"nested":         []any{[]any{make([]string, 5000)}},
+	} {
+		_, err := JSONCodec{}.AppendReplyWithin(nil, result, 512)
+		assert.ErrorIs(t, err, transport.ErrTooLarge, name)
+	}
+	body, err := JSONCodec{}.AppendReplyWithin(nil, []int{1, 2}, 512)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"result":[1,2]}`, string(body))
+}

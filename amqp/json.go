@@ -45,7 +45,10 @@ const (
 // envelope members (such as a JSON-RPC "id") are ignored.
 type JSONCodec struct{}
 
-var _ transport.BodyCodec = JSONCodec{}
+var (
+	_ transport.BodyCodec        = JSONCodec{}
+	_ transport.BodyReplyLimiter = JSONCodec{}
+)
 
 // Name returns "json".
 func (JSONCodec) Name() string { return "json" }
@@ -63,7 +66,7 @@ func (JSONCodec) AppendCall(dst []byte, method string, args []any) ([]byte, erro
 			dst = append(dst, ',')
 		}
 		var err error
-		if dst, err = appendJSONValue(dst, a, 0); err != nil {
+		if dst, err = (&jsonEncoder{}).value(dst, a, 0); err != nil {
 			return dst, fmt.Errorf("json: argument %d: %w", i+1, err)
 		}
 	}
@@ -71,13 +74,25 @@ func (JSONCodec) AppendCall(dst []byte, method string, args []any) ([]byte, erro
 }
 
 // AppendReply appends {"result": ...} to dst.
-func (JSONCodec) AppendReply(dst []byte, result any) ([]byte, error) {
+func (c JSONCodec) AppendReply(dst []byte, result any) ([]byte, error) {
+	return c.AppendReplyWithin(dst, result, 0)
+}
+
+// AppendReplyWithin is AppendReply that stops as soon as the reply passes
+// limit bytes, with an error wrapping transport.ErrTooLarge (it implements
+// transport.BodyReplyLimiter). A limit of zero or less means none.
+func (JSONCodec) AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error) {
+	e := jsonEncoder{limit: limit, start: len(dst)}
 	dst = append(dst, `{"result":`...)
-	dst, err := appendJSONValue(dst, result, 0)
+	dst, err := e.value(dst, result, 0)
 	if err != nil {
 		return dst, fmt.Errorf("json: result: %w", err)
 	}
-	return append(dst, '}'), nil
+	dst = append(dst, '}')
+	if e.full(dst) {
+		return dst, e.tooLarge()
+	}
+	return dst, nil
 }
 
 // AppendFault appends {"error": {"code": ..., "message": ...}} to dst.
@@ -587,9 +602,24 @@ func hexRune(b []byte) rune {
 	return r
 }
 
-// appendJSONValue appends v as JSON. Wire values are written directly;
-// anything else goes through wire.Convert first.
-func appendJSONValue(dst []byte, v any, depth int) ([]byte, error) {
+// jsonEncoder appends JSON values; with a limit, it stops once the bytes
+// it appended from start pass it.
+type jsonEncoder struct {
+	limit int64
+	start int
+}
+
+func (e *jsonEncoder) full(dst []byte) bool {
+	return e.limit > 0 && int64(len(dst)-e.start) > e.limit
+}
+
+func (e *jsonEncoder) tooLarge() error {
+	return fmt.Errorf("%w: the encoding passed %d bytes", transport.ErrTooLarge, e.limit)
+}
+
+// value appends v as JSON. Wire values are written directly; anything
+// else goes through wire.Convert first.
+func (e *jsonEncoder) value(dst []byte, v any, depth int) ([]byte, error) {
 	if depth > JSONMaxDepth {
 		return dst, fmt.Errorf("value nested deeper than %d levels", JSONMaxDepth)
 	}
@@ -616,18 +646,21 @@ func appendJSONValue(dst []byte, v any, depth int) ([]byte, error) {
 		return append(dst, `"}`...), nil
 	case []any:
 		dst = append(dst, '[')
-		for i, e := range x {
+		for i, el := range x {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
+			if e.full(dst) {
+				return dst, e.tooLarge()
+			}
 			var err error
-			if dst, err = appendJSONValue(dst, e, depth+1); err != nil {
+			if dst, err = e.value(dst, el, depth+1); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, ']'), nil
 	case map[string]any:
-		return appendJSONMap(dst, x, depth)
+		return e.object(dst, x, depth)
 	}
 	w, err := wire.Convert(v)
 	if err != nil {
@@ -635,12 +668,12 @@ func appendJSONValue(dst []byte, v any, depth int) ([]byte, error) {
 	}
 	switch w.(type) {
 	case nil, bool, int64, float64, string, []byte, time.Time, []any, map[string]any:
-		return appendJSONValue(dst, w, depth)
+		return e.value(dst, w, depth)
 	}
 	return dst, fmt.Errorf("cannot encode %T", v)
 }
 
-func appendJSONMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
+func (e *jsonEncoder) object(dst []byte, m map[string]any, depth int) ([]byte, error) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -656,10 +689,13 @@ func appendJSONMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
+		if e.full(dst) {
+			return dst, e.tooLarge()
+		}
 		dst = appendJSONString(dst, k)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendJSONValue(dst, m[k], depth+1); err != nil {
+		if dst, err = e.value(dst, m[k], depth+1); err != nil {
 			return dst, err
 		}
 	}

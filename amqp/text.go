@@ -278,7 +278,7 @@ func appendTextResult(dst []byte, result any) ([]byte, string, error) {
 	case time.Time:
 		return x.AppendFormat(dst, time.RFC3339Nano), textTypeTime, nil
 	}
-	dst, err = appendJSONValue(dst, w, 0)
+	dst, err = (&jsonEncoder{}).value(dst, w, 0)
 	return dst, textTypeJSON, err
 }
 

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -117,9 +118,19 @@ func (s *Service) Run(ctx context.Context, c Codec, call Call, reply *Message) *
 	}
 	if fault == nil {
 		start := len(reply.Body)
-		if err := c.EncodeReply(reply, result); err != nil {
+		var err error
+		if rl, ok := c.(ReplyLimiter); ok {
+			err = rl.EncodeReplyWithin(reply, result, s.maxSize)
+		} else {
+			err = c.EncodeReply(reply, result)
+		}
+		switch n := int64(len(reply.Body) - start); {
+		case errors.Is(err, ErrTooLarge): // stopped as soon as it passed the limit
+			fault = &RemoteError{Code: CodeTooLarge,
+				Message: fmt.Sprintf("reply to %s exceeds the server's limit of %d bytes", call.Method, s.maxSize)}
+		case err != nil:
 			fault = &RemoteError{Code: CodeInternal, Message: "encode result of " + call.Method + ": " + err.Error()}
-		} else if n := int64(len(reply.Body) - start); n > s.maxSize {
+		case n > s.maxSize:
 			fault = &RemoteError{Code: CodeTooLarge,
 				Message: fmt.Sprintf("reply of %d bytes to %s exceeds the server's limit of %d", n, call.Method, s.maxSize)}
 		}

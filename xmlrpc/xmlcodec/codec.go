@@ -57,7 +57,10 @@ type Codec struct {
 	MaxElements int
 }
 
-var _ transport.BodyCodec = Codec{}
+var (
+	_ transport.BodyCodec        = Codec{}
+	_ transport.BodyReplyLimiter = Codec{}
+)
 
 // Name returns "xml", the codec's name in URLs.
 func (Codec) Name() string { return "xml" }
@@ -124,13 +127,25 @@ func (c Codec) AppendCall(dst []byte, method string, args []any) ([]byte, error)
 // AppendReply appends a <methodResponse> carrying result to dst. On error
 // it returns dst unchanged.
 func (c Codec) AppendReply(dst []byte, result any) ([]byte, error) {
-	e := encoder{maxDepth: c.maxDepth()}
+	return c.AppendReplyWithin(dst, result, 0)
+}
+
+// AppendReplyWithin is AppendReply that stops as soon as the reply passes
+// limit bytes, with an error wrapping transport.ErrTooLarge, rather than
+// build it whole (it implements transport.BodyReplyLimiter). A limit of
+// zero or less means none. On error it returns dst unchanged.
+func (c Codec) AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error) {
+	e := encoder{maxDepth: c.maxDepth(), limit: limit, start: len(dst)}
 	out := append(dst, `<?xml version="1.0"?>`+"\n<methodResponse><params><param>"...)
 	out, err := e.appendValue(out, result, 0)
 	if err != nil {
 		return dst, within(err, "result")
 	}
-	return append(out, "</param></params></methodResponse>\n"...), nil
+	out = append(out, "</param></params></methodResponse>\n"...)
+	if e.full(out) {
+		return dst, e.tooLarge()
+	}
+	return out, nil
 }
 
 // AppendFault appends a <methodResponse> carrying fault to dst, as a

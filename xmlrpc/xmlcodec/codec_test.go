@@ -476,3 +476,29 @@ func TestUnknownElements(t *testing.T) {
 	_, err = Codec{MaxElements: 10}.DecodeReply([]byte(one("<params>" + strings.Repeat("<x/>", 20) + "</params>")))
 	assert.ErrorContains(t, err, "too many elements", "skipped elements count")
 }
+
+// TestAppendReplyWithin: encoding stops soon after the limit is passed,
+// with an error wrapping transport.ErrTooLarge, and leaves dst as it was.
+func TestAppendReplyWithin(t *testing.T) {
+	c := Codec{}
+	for name, result := range map[string]any{
+		"[]int":           make([]int, 10_000),
+		"[]any":           make([]any, 10_000),
+		"map[string]any":  map[string]any{"a": strings.Repeat("x", 600), "b": 1, "c": []any{1, 2}},
+		"nested":          []any{[]any{make([]string, 5000)}},
+		"one long string": strings.Repeat("x", 5000),
+	} {
+		dst := []byte("prefix")
+		out, err := c.AppendReplyWithin(dst, result, 512)
+		require.ErrorIs(t, err, transport.ErrTooLarge, name)
+		assert.Equal(t, "prefix", string(out), name)
+		assert.ErrorContains(t, err, "the encoding passed 512 bytes", name)
+	}
+	body, err := c.AppendReplyWithin([]byte("prefix"), []int{1, 2, 3}, 512)
+	require.NoError(t, err)
+	want, err := c.AppendReply([]byte("prefix"), []int{1, 2, 3})
+	require.NoError(t, err)
+	assert.Equal(t, want, body, "within the limit it is AppendReply")
+	_, err = c.AppendReplyWithin(nil, make([]int, 10_000), 0)
+	assert.NoError(t, err, "no limit")
+}
