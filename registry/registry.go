@@ -51,6 +51,8 @@ type Registry struct {
 	mu      sync.Mutex // serialises writers of methods
 	handler Handler    // the middleware chain; nil without middleware
 	logger  *slog.Logger
+	// maxMulticall bounds the calls of one system.multicall.
+	maxMulticall int
 }
 
 // Option configures a Registry.
@@ -60,6 +62,7 @@ type config struct {
 	middleware    []Middleware
 	introspection bool
 	logger        *slog.Logger
+	maxMulticall  int
 }
 
 // WithMiddleware adds middleware around every call, the first outermost.
@@ -71,6 +74,14 @@ func WithMiddleware(mw ...Middleware) Option {
 // methodSignature, methodHelp, multicall) that New registers by default.
 func WithoutIntrospection() Option {
 	return func(c *config) { c.introspection = false }
+}
+
+// WithMaxMulticall bounds how many calls one system.multicall may hold
+// (DefaultMaxMulticall, 1000, by default); a larger one is refused with
+// a fault matching transport.ErrTooLarge before any of its calls run. A
+// value below 1 keeps the default.
+func WithMaxMulticall(n int) Option {
+	return func(c *config) { c.maxMulticall = n }
 }
 
 // WithLogger sets where panics in registered functions are reported, with
@@ -91,7 +102,10 @@ func New(opts ...Option) *Registry {
 		}
 	}
 	c.middleware = slices.DeleteFunc(c.middleware, func(mw Middleware) bool { return mw == nil })
-	r := &Registry{logger: c.logger}
+	r := &Registry{logger: c.logger, maxMulticall: c.maxMulticall}
+	if r.maxMulticall < 1 {
+		r.maxMulticall = DefaultMaxMulticall
+	}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}

@@ -108,6 +108,9 @@ func (s *Service) Run(ctx context.Context, c Codec, call Call, reply *Message) *
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
+	if s.maxSize != DefaultMaxMessageSize {
+		ctx = context.WithValue(ctx, replyLimitKey{}, s.maxSize)
+	}
 	result, err := s.d.Dispatch(ctx, call.Method, call.Args)
 	var fault *RemoteError
 	if err != nil {
@@ -158,4 +161,19 @@ func (s *Service) Serve(ctx context.Context, c Codec, req, reply *Message) (faul
 		return fault, true
 	}
 	return s.Run(ctx, c, call, reply), false
+}
+
+type replyLimitKey struct{}
+
+// ReplyLimit returns the reply size limit of the server running the call
+// whose context is ctx (its WithMaxMessageSize), for a Dispatcher that
+// builds a reply out of many results, as system.multicall does, to stop
+// once it is sure to pass it. Outside a server's call it returns
+// DefaultMaxMessageSize. (Run puts the limit in the context only when it
+// is not the default, which costs nothing per call.)
+func ReplyLimit(ctx context.Context) int64 {
+	if n, ok := ctx.Value(replyLimitKey{}).(int64); ok {
+		return n
+	}
+	return DefaultMaxMessageSize
 }

@@ -644,6 +644,33 @@ func testSizeLimits(t *testing.T, s *suite) {
 		isErr(t, err, transport.ErrTooLarge, "a reply beyond the server's limit")
 		noError(t, c.Call(callCtx(t), "repeat", []any{limit / 2}, &out), "a reply within the limit")
 	})
+	t.Run("server multicall", func(t *testing.T) {
+		// A multicall stops running calls once its results pass the
+		// server's reply limit, and one of more calls than the
+		// registry's limit runs none.
+		c := s.dial(t, s.listen(t, transport.WithMaxMessageSize(limit)).Addr())
+		drain(s.notified)
+		var calls []any
+		for i := range 10 {
+			calls = append(calls,
+				map[string]any{"methodName": "record", "params": []any{fmt.Sprint(i)}},
+				map[string]any{"methodName": "repeat", "params": []any{limit / 4}})
+		}
+		isErr(t, c.Call(callCtx(t), registry.Multicall, []any{calls}, nil), transport.ErrTooLarge, "a multicall whose results pass the limit")
+		if ran := len(s.notified); ran > 5 {
+			t.Errorf("%d calls of the multicall ran; it should stop after its results pass the limit, at the 5th", ran)
+		}
+		drain(s.notified)
+		many := make([]any, registry.DefaultMaxMulticall+1)
+		for i := range many {
+			many[i] = map[string]any{"methodName": "record", "params": []any{"many"}}
+		}
+		isErr(t, c.Call(callCtx(t), registry.Multicall, []any{many}, nil), transport.ErrTooLarge, "a multicall of too many calls")
+		equal(t, 0, len(s.notified), "calls of the refused multicall that ran")
+		var out []any
+		noError(t, c.Call(callCtx(t), registry.Multicall, []any{calls[:4]}, &out), "a multicall within the limits")
+		equal(t, 4, len(out), "its results")
+	})
 }
 
 // testMaxInFlight checks WithMaxInFlight: no more calls run at once than
