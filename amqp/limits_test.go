@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -125,4 +126,50 @@ func TestMaxInFlightIsWorkers(t *testing.T) {
 	assert.ErrorContains(t, err, "at most")
 	_, err = Dial(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "timeout", "2s"), transport.WithTimeout(time.Second))
 	assert.ErrorContains(t, err, "timeout=2s disagrees with WithTimeout(1s)")
+}
+
+// TestBytesInFlight: request bodies count against
+// transport.WithMaxBytesInFlight until their reply is out; requests
+// beyond it wait in their workers (no busy fault: the broker holds the
+// backlog) and run as bytes come free.
+func TestBytesInFlight(t *testing.T) {
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	reg := funcs.NewRegistry()
+	var running, most atomic.Int32
+	release := make(chan struct{})
+	reg.MustRegister("hold", func(ctx context.Context, s string) int {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return len(s)
+	})
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg,
+		transport.WithMaxMessageSize(6000), transport.WithMaxBytesInFlight(6000))
+	require.NoError(t, err)
+	defer srv.Close()
+	c := dialClient(t, withParams(t, broker, "queue", q))
+
+	big := strings.Repeat("x", 2500) // bodies of about 2.7 kB: two fit
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- c.Call(ctxT(t, 20*time.Second), "hold", []any{big}, nil) }()
+	}
+	require.Eventually(t, func() bool {
+		_, waiting := srv.svc.BytesInFlight()
+		return running.Load() == 2 && waiting == 2
+	}, 10*time.Second, time.Millisecond, "two run, two wait for their bytes")
+	close(release)
+	for range 4 {
+		assert.NoError(t, <-errs)
+	}
+	assert.EqualValues(t, 2, most.Load(), "never more than two at once")
+	held, waiting := srv.svc.BytesInFlight()
+	assert.Zero(t, held)
+	assert.Zero(t, waiting)
 }

@@ -536,6 +536,14 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			c.EncodeFault(reply, fault)
 		}
 	} else {
+		// The body's bytes count against the server's bytes in flight
+		// until the reply is out: a worker waits here (the broker keeps
+		// the rest) while larger requests take them.
+		n := int64(len(d.Body))
+		if err := s.svc.Reserve(s.callCtx, n); err != nil {
+			return // Close: leave the request unacked for another server
+		}
+		defer s.svc.Unreserve(n)
 		callCtx, cancel := s.track(withDelivery(ctx, d), d)
 		fault, refused = s.svc.Serve(callCtx, c, &req, reply)
 		s.untrack(d, cancel)

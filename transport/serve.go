@@ -20,6 +20,7 @@ type Service struct {
 	maxSize int64
 	timeout time.Duration
 	slots   chan struct{}
+	bytes   budget // request bytes held at once
 }
 
 // NewService returns a Service running calls on d with o's limits and
@@ -31,7 +32,40 @@ func NewService(d Dispatcher, o *ServerOptions, maxInFlight int) *Service {
 		maxSize: o.MaxSize(),
 		timeout: o.CallTimeout,
 		slots:   make(chan struct{}, max(maxInFlight, 1)),
+		bytes:   budget{size: o.MaxBytes()},
 	}
+}
+
+// MaxBytesInFlight is the bytes of requests the server holds at once (see
+// WithMaxBytesInFlight).
+func (s *Service) MaxBytesInFlight() int64 { return s.bytes.size }
+
+// Reserve takes n bytes of the server's requests in flight for a request
+// of n bytes (at most MaxMessageSize are counted: a larger request is
+// refused unread or undecoded), waiting while others hold them, in the
+// order requests came, until ctx ends (its error is returned). A
+// transport reserves a request's bytes before it reads or decodes the
+// request and gives them back with Unreserve once its reply is sent.
+func (s *Service) Reserve(ctx context.Context, n int64) error {
+	return s.bytes.acquire(ctx, s.clampBytes(n))
+}
+
+// TryReserve is Reserve that does not wait: it reports whether it took
+// the bytes.
+func (s *Service) TryReserve(n int64) bool { return s.bytes.tryAcquire(s.clampBytes(n)) }
+
+// Unreserve gives back bytes taken with Reserve or TryReserve, with the
+// same n.
+func (s *Service) Unreserve(n int64) { s.bytes.release(s.clampBytes(n)) }
+
+func (s *Service) clampBytes(n int64) int64 { return min(max(n, 0), s.maxSize) }
+
+// BytesInFlight reports the bytes of requests the server holds now and
+// how many requests wait for theirs.
+func (s *Service) BytesInFlight() (held int64, waiting int) {
+	s.bytes.mu.Lock()
+	defer s.bytes.mu.Unlock()
+	return s.bytes.used, s.bytes.waiters.Len()
 }
 
 // MaxMessageSize is the request and reply size limit, in bytes.

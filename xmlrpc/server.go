@@ -59,6 +59,9 @@ type Handler struct {
 	svc    *transport.Service
 	codec  transport.Codec
 	logger *slog.Logger
+	// budgetWait bounds the wait for the bytes in flight (budgetWait
+	// the constant; tests shorten it).
+	budgetWait time.Duration
 
 	// ctx is the parent of one-way calls; Close cancels it.
 	ctx    context.Context
@@ -81,7 +84,10 @@ type Handler struct {
 // large included: faults travel with HTTP status 200, as the XML-RPC
 // specification says. At most transport.WithMaxInFlight calls (default
 // transport.DefaultMaxInFlight) run at once; calls beyond that get a fault
-// with code transport.CodeBusy at once instead of queuing.
+// with code transport.CodeBusy at once instead of queuing. Bodies count
+// against transport.WithMaxBytesInFlight (32 MiB by default) from before
+// they are read until their reply is written: a request beyond it waits
+// unread, and gets a busy fault after 10 seconds.
 // transport.WithCallTimeout bounds how long one call may run. Bodies may
 // be gzip-compressed (Content-Encoding: gzip, as Python's xmlrpc.client
 // sends them when asked to); the size limit applies to the inflated body,
@@ -112,9 +118,10 @@ func newHandler(d transport.Dispatcher, o *transport.ServerOptions) *Handler {
 		d = noDispatcher{}
 	}
 	h := &Handler{
-		svc:    transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
-		codec:  transport.PickCodec(o.Codecs, xml),
-		logger: o.Log(),
+		svc:        transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
+		codec:      transport.PickCodec(o.Codecs, xml),
+		logger:     o.Log(),
+		budgetWait: budgetWait,
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return h
@@ -138,6 +145,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in, out := transport.GetMessage(), transport.GetMessage()
 	defer transport.PutMessage(in)
 	defer transport.PutMessage(out)
+	held, ok := h.reserve(w, r, out)
+	if !ok {
+		return
+	}
+	defer func() { h.svc.Unreserve(held) }() // unless a one-way call took them
 	var (
 		status int
 		msg    string
@@ -156,11 +168,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(r.Header[OneWayHeader]) > 0 {
-		h.startOneWay(w, in, out)
+		if h.startOneWay(w, in, out, held) {
+			held = 0
+		}
 		return
 	}
 	h.serve(r, in, out)
 	h.reply(w, out.Body)
+}
+
+// budgetWait bounds how long a request waits for the server's bytes in
+// flight (transport.WithMaxBytesInFlight) before it gets a busy fault.
+const budgetWait = 10 * time.Second
+
+// reserve takes the bytes of r's body from the server's bytes in flight
+// before the body is read, so that requests beyond them wait unread (in
+// the kernel's buffers, not the server's memory). A body of unknown
+// length, or compressed, counts as the largest allowed. When the bytes do
+// not come within budgetWait (or the client goes away) it answers a busy
+// fault, closing the connection as the body stays unread, and reports
+// false.
+func (h *Handler) reserve(w http.ResponseWriter, r *http.Request, out *transport.Message) (int64, bool) {
+	limit := h.svc.MaxMessageSize()
+	n := limit
+	if ce := r.Header["Content-Encoding"]; r.ContentLength >= 0 && (len(ce) == 0 || strings.EqualFold(ce[0], "identity")) {
+		if r.ContentLength > limit {
+			return 0, true // refused unread with 413
+		}
+		n = r.ContentLength
+	}
+	if h.svc.TryReserve(n) {
+		return n, true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.budgetWait)
+	defer cancel()
+	if err := h.svc.Reserve(ctx, n); err != nil {
+		w.Header()["Connection"] = headerClose
+		h.codec.EncodeFault(out, &transport.RemoteError{Code: transport.CodeBusy,
+			Message: fmt.Sprintf("server busy: %d bytes of requests in flight; retry later", h.svc.MaxBytesInFlight())})
+		h.reply(w, out.Body)
+		return 0, false
+	}
+	return n, true
 }
 
 // serve runs a call that holds a slot, and gives the slot back before the
@@ -178,8 +227,9 @@ func (h *Handler) serve(r *http.Request, in, out *transport.Message) {
 
 // startOneWay decodes a one-way call that holds a slot, answers 202
 // Accepted and runs the call in the background (or answers the fault that
-// refuses it).
-func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message) {
+// refuses it). It reports whether the call started; it then gives back
+// the slot and the request's reserved bytes when it is done.
+func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message, bytes int64) bool {
 	call, fault := h.svc.Decode(h.codec, in)
 	if fault == nil {
 		h.mu.Lock()
@@ -194,14 +244,16 @@ func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message)
 		h.svc.Release()
 		h.codec.EncodeFault(out, fault)
 		h.reply(w, out.Body)
-		return
+		return false
 	}
 	go func() {
 		defer h.oneWay.Done()
+		defer h.svc.Unreserve(bytes)
 		defer h.svc.Release()
 		h.svc.Run(h.ctx, h.codec, call, nil)
 	}()
 	w.WriteHeader(http.StatusAccepted)
+	return true
 }
 
 // stop lets no more one-way calls start.
