@@ -315,7 +315,8 @@ func (c *carrier) transportError(err error) error {
 // redirected it. errors.Is matches it with transport.ErrUnauthorized (401,
 // 403), ErrTooLarge (413), ErrNotFound (404: no XML-RPC endpoint at the
 // path, or a server that answers an unknown method so, as npm's xmlrpc
-// does) and ErrBusy (429, 503). A redirect matches none of them.
+// does), ErrInternal (500: Ruby's server answers so when it cannot write
+// a result) and ErrBusy (429, 503). A redirect matches none of them.
 type StatusError struct {
 	// StatusCode is the HTTP status code, e.g. 404.
 	StatusCode int
@@ -374,6 +375,8 @@ func (e *StatusError) Is(target error) bool {
 		return e.StatusCode == http.StatusRequestEntityTooLarge
 	case transport.ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
+	case transport.ErrInternal:
+		return e.StatusCode == http.StatusInternalServerError
 	case transport.ErrBusy:
 		return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable
 	}

@@ -367,7 +367,7 @@ func TestStatusErrors(t *testing.T) {
 		{413, transport.ErrTooLarge},
 		{429, transport.ErrBusy},
 		{503, transport.ErrBusy},
-		{500, nil},
+		{500, transport.ErrInternal},
 		{302, nil},
 	}
 	for _, tc := range cases {
@@ -381,7 +381,8 @@ func TestStatusErrors(t *testing.T) {
 			continue
 		}
 		assert.Contains(t, err.Error(), "status for the test")
-		for _, s := range []error{transport.ErrUnauthorized, transport.ErrNotFound, transport.ErrNoServer, transport.ErrTooLarge, transport.ErrBusy} {
+		for _, s := range []error{transport.ErrUnauthorized, transport.ErrNotFound, transport.ErrNoServer, transport.ErrTooLarge,
+			transport.ErrBusy, transport.ErrInternal} {
 			assert.Equal(t, s == tc.sentinel, errors.Is(err, s), "%d is %v", tc.code, s)
 		}
 	}
