@@ -82,15 +82,15 @@ func (c JSONCodec) AppendReply(dst []byte, result any) ([]byte, error) {
 // limit bytes, with an error wrapping transport.ErrTooLarge (it implements
 // transport.BodyReplyLimiter). A limit of zero or less means none.
 func (JSONCodec) AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error) {
-	e := jsonEncoder{limit: limit, start: len(dst)}
+	e := jsonEncoder{limit: transport.SizeLimit{Max: limit, Start: len(dst)}}
 	dst = append(dst, `{"result":`...)
 	dst, err := e.value(dst, result, 0)
 	if err != nil {
 		return dst, fmt.Errorf("json: result: %w", err)
 	}
 	dst = append(dst, '}')
-	if e.full(dst) {
-		return dst, e.tooLarge()
+	if e.limit.Passed(dst) {
+		return dst, e.limit.Err()
 	}
 	return dst, nil
 }
@@ -602,19 +602,9 @@ func hexRune(b []byte) rune {
 	return r
 }
 
-// jsonEncoder appends JSON values; with a limit, it stops once the bytes
-// it appended from start pass it.
+// jsonEncoder appends JSON values; it stops once its limit is passed.
 type jsonEncoder struct {
-	limit int64
-	start int
-}
-
-func (e *jsonEncoder) full(dst []byte) bool {
-	return e.limit > 0 && int64(len(dst)-e.start) > e.limit
-}
-
-func (e *jsonEncoder) tooLarge() error {
-	return fmt.Errorf("%w: the encoding passed %d bytes", transport.ErrTooLarge, e.limit)
+	limit transport.SizeLimit
 }
 
 // value appends v as JSON. Wire values are written directly; anything
@@ -650,8 +640,8 @@ func (e *jsonEncoder) value(dst []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if e.full(dst) {
-				return dst, e.tooLarge()
+			if e.limit.Passed(dst) {
+				return dst, e.limit.Err()
 			}
 			var err error
 			if dst, err = e.value(dst, el, depth+1); err != nil {
@@ -689,8 +679,8 @@ func (e *jsonEncoder) object(dst []byte, m map[string]any, depth int) ([]byte, e
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if e.full(dst) {
-			return dst, e.tooLarge()
+		if e.limit.Passed(dst) {
+			return dst, e.limit.Err()
 		}
 		dst = appendJSONString(dst, k)
 		dst = append(dst, ':')

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // TestWorkersBoundConcurrency: a server with workers=N runs at most N calls
@@ -26,13 +27,10 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
 	reg := funcs.NewRegistry()
-	var running, most atomic.Int32
+	var g transporttest.Gauge
 	release := make(chan struct{})
 	reg.MustRegister("hold", func(ctx context.Context) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
+		defer g.Enter()()
 		select {
 		case <-release:
 			return nil
@@ -55,9 +53,9 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 			errs <- c.Call(ctxT(t, 20*time.Second), "hold", nil, nil)
 		}()
 	}
-	require.Eventually(t, func() bool { return running.Load() == workers }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return g.Running() == workers }, 10*time.Second, 5*time.Millisecond)
 	time.Sleep(200 * time.Millisecond) // time for more to start, were they allowed
-	assert.Equal(t, int32(workers), running.Load(), "calls running at once")
+	assert.Equal(t, workers, g.Running(), "calls running at once")
 	// The callers' goroutines are ours; the server adds none per call.
 	assert.Less(t, runtime.NumGoroutine()-before, calls+20, "goroutines while %d calls wait", calls)
 	close(release)
@@ -66,7 +64,7 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 	for err := range errs {
 		assert.NoError(t, err)
 	}
-	assert.Equal(t, int32(workers), most.Load(), "never more than workers at once")
+	assert.Equal(t, workers, g.Most(), "never more than workers at once")
 }
 
 // TestMaxInFlightIsWorkers: WithMaxInFlight(n) means n calls at once on an
@@ -136,13 +134,10 @@ func TestBytesInFlight(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
 	reg := funcs.NewRegistry()
-	var running, most atomic.Int32
+	var g transporttest.Gauge
 	release := make(chan struct{})
 	reg.MustRegister("hold", func(ctx context.Context, s string) int {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
+		defer g.Enter()()
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -162,13 +157,13 @@ func TestBytesInFlight(t *testing.T) {
 	}
 	require.Eventually(t, func() bool {
 		_, waiting := srv.svc.BytesInFlight()
-		return running.Load() == 2 && waiting == 2
+		return g.Running() == 2 && waiting == 2
 	}, 10*time.Second, time.Millisecond, "two run, two wait for their bytes")
 	close(release)
 	for range 4 {
 		assert.NoError(t, <-errs)
 	}
-	assert.EqualValues(t, 2, most.Load(), "never more than two at once")
+	assert.Equal(t, 2, g.Most(), "never more than two at once")
 	held, waiting := srv.svc.BytesInFlight()
 	assert.Zero(t, held)
 	assert.Zero(t, waiting)

@@ -22,6 +22,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 )
 
 // Client calls methods on a remote server. Implementations are safe for
@@ -153,6 +154,23 @@ type BodyReplyLimiter interface {
 	// AppendReplyWithin is AppendReply that fails with an error wrapping
 	// ErrTooLarge once the reply passes limit bytes.
 	AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error)
+}
+
+// SizeLimit is what an encoder that stops early (a ReplyLimiter or
+// BodyReplyLimiter) checks as it appends to a buffer: whether the bytes
+// appended since Start pass Max (never, when Max is not positive).
+type SizeLimit struct {
+	Max   int64
+	Start int
+}
+
+// Passed reports whether dst has grown past the limit.
+func (l SizeLimit) Passed(dst []byte) bool { return l.Max > 0 && int64(len(dst)-l.Start) > l.Max }
+
+// Err is the error of an encoding stopped at the limit; it wraps
+// ErrTooLarge.
+func (l SizeLimit) Err() error {
+	return fmt.Errorf("%w: the encoding passed %d bytes", ErrTooLarge, l.Max)
 }
 
 // BodyOnly returns a Codec that reads and writes only the body (and the

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // TestBytesInFlight: request bodies count against
@@ -26,13 +26,10 @@ import (
 func TestBytesInFlight(t *testing.T) {
 	const arg = 2500 // a body of about 2.7 kB
 	reg := registry.New()
-	var running, most atomic.Int32
+	var g transporttest.Gauge
 	release := make(chan struct{})
 	reg.MustRegister("hold", func(ctx context.Context, s string) int {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
+		defer g.Enter()()
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -58,7 +55,7 @@ func TestBytesInFlight(t *testing.T) {
 	for range 2 {
 		go func() { results <- c.Call(ctx, "hold", []any{big}, nil) }()
 	}
-	require.Eventually(t, func() bool { return running.Load() == 2 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return g.Running() == 2 }, 10*time.Second, time.Millisecond)
 	held, waiting := h.svc.BytesInFlight()
 	assert.Greater(t, held, int64(2*arg))
 	assert.Zero(t, waiting)
@@ -75,7 +72,7 @@ func TestBytesInFlight(t *testing.T) {
 	assert.True(t, resp.Close, "the connection closes: the body was not read")
 	assert.Contains(t, reply, "<int>-32001</int>")
 	assert.Contains(t, reply, "server busy: 6000 bytes of requests in flight")
-	assert.EqualValues(t, 2, most.Load(), "the third never ran")
+	assert.Equal(t, 2, g.Most(), "the third never ran")
 
 	// With a longer wait, a request runs once bytes come free.
 	h.budgetWait = 10 * time.Second
@@ -85,7 +82,7 @@ func TestBytesInFlight(t *testing.T) {
 	for range 3 {
 		assert.NoError(t, <-results)
 	}
-	assert.EqualValues(t, 2, most.Load(), "never more than two at once")
+	assert.Equal(t, 2, g.Most(), "never more than two at once")
 	held, waiting = h.svc.BytesInFlight()
 	assert.Zero(t, held, "every byte given back")
 	assert.Zero(t, waiting)

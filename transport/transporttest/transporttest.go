@@ -89,8 +89,7 @@ type suite struct {
 	notified chan string
 	started  chan string                   // a "sleep" or "hold" call has started (its name)
 	release  atomic.Pointer[chan struct{}] // closed to let "hold" calls return
-	running  atomic.Int32                  // "hold" calls running now
-	maxRun   atomic.Int32                  // the most seen at once
+	held     Gauge                         // "hold" calls running
 }
 
 func newSuite(t *testing.T, tr Transport) *suite {
@@ -134,14 +133,7 @@ func newSuite(t *testing.T, tr Transport) *suite {
 		}
 	})
 	must("hold", func(ctx context.Context, tag string) string {
-		n := s.running.Add(1)
-		defer s.running.Add(-1)
-		for {
-			m := s.maxRun.Load()
-			if n <= m || s.maxRun.CompareAndSwap(m, n) {
-				break
-			}
-		}
+		defer s.held.Enter()()
 		s.signal("hold " + tag)
 		select {
 		case <-*s.release.Load():
@@ -678,7 +670,7 @@ func testSizeLimits(t *testing.T, s *suite) {
 func testMaxInFlight(t *testing.T, s *suite) {
 	c := s.dial(t, s.listen(t, transport.WithMaxInFlight(1)).Addr())
 	s.holdUntilReleased()
-	s.maxRun.Store(0)
+	s.held.Reset()
 	drain(s.started)
 	drain(s.notified)
 	first := make(chan error, 1)
@@ -703,7 +695,7 @@ func testMaxInFlight(t *testing.T, s *suite) {
 		noError(t, wait(t, first, "the first call never returned"), "the first call")
 		noError(t, c.Call(callCtx(t), "add", []any{1, 2}, nil), "a call once the slot is free")
 	}
-	equal(t, int32(1), s.maxRun.Load(), "the most calls running at once")
+	equal(t, 1, s.held.Most(), "the most calls running at once")
 }
 
 // testTimeouts checks the client's default timeout and the server's

@@ -135,15 +135,15 @@ func (c Codec) AppendReply(dst []byte, result any) ([]byte, error) {
 // build it whole (it implements transport.BodyReplyLimiter). A limit of
 // zero or less means none. On error it returns dst unchanged.
 func (c Codec) AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error) {
-	e := encoder{maxDepth: c.maxDepth(), limit: limit, start: len(dst)}
+	e := encoder{maxDepth: c.maxDepth(), limit: transport.SizeLimit{Max: limit, Start: len(dst)}}
 	out := append(dst, `<?xml version="1.0"?>`+"\n<methodResponse><params><param>"...)
 	out, err := e.appendValue(out, result, 0)
 	if err != nil {
 		return dst, within(err, "result")
 	}
 	out = append(out, "</param></params></methodResponse>\n"...)
-	if e.full(out) {
-		return dst, e.tooLarge()
+	if e.limit.Passed(out) {
+		return dst, e.limit.Err()
 	}
 	return out, nil
 }

@@ -18,20 +18,7 @@ import (
 // rest go through wire.Convert.
 type encoder struct {
 	maxDepth int
-	// limit, when positive, bounds the bytes appended from start: the
-	// encoder stops with tooLarge once it passes it.
-	limit int64
-	start int
-}
-
-// full reports whether dst has grown past the encoder's limit.
-func (e *encoder) full(dst []byte) bool {
-	return e.limit > 0 && int64(len(dst)-e.start) > e.limit
-}
-
-// tooLarge is the error of an encoding stopped at its limit.
-func (e *encoder) tooLarge() error {
-	return fmt.Errorf("%w: the encoding passed %d bytes", transport.ErrTooLarge, e.limit)
+	limit    transport.SizeLimit // the encoder stops once it is passed
 }
 
 // encodeError is the error for a value the codec cannot put on the wire.
@@ -147,8 +134,8 @@ func appendArray[T any](e *encoder, dst []byte, s []T, enc func([]byte, T) ([]by
 	dst = append(dst, "<value><array><data>"...)
 	var err error
 	for i, v := range s {
-		if e.full(dst) {
-			return dst, e.tooLarge()
+		if e.limit.Passed(dst) {
+			return dst, e.limit.Err()
 		}
 		if dst, err = enc(dst, v); err != nil {
 			return dst, within(err, wire.Index(i))
@@ -168,8 +155,8 @@ func appendMembers[T any](e *encoder, dst []byte, m map[string]T, enc func([]byt
 	dst = append(dst, "<value><struct>"...)
 	var err error
 	for _, k := range keys {
-		if e.full(dst) {
-			return dst, e.tooLarge()
+		if e.limit.Passed(dst) {
+			return dst, e.limit.Err()
 		}
 		dst = append(dst, "<member><name>"...)
 		if dst, err = appendText(dst, k); err != nil {
