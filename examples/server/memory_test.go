@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"regexp"
 	"runtime"
@@ -20,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rpcwire/rpcwire/internal/testenv"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -95,14 +93,7 @@ func TestHostileMulticallMemory(t *testing.T) {
 	})
 
 	t.Run("amqp", func(t *testing.T) {
-		broker := testenv.URL(t)
-		queue := "rpc_hostile_" + randomHex(t)
-		t.Cleanup(func() { deleteQueue(t, broker, queue) })
-		u, err := url.Parse(broker)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("queue", queue)
-		u.RawQuery = q.Encode()
+		u, broker, queue := queueURL(t, "rpc_hostile_")
 		p := start(t, bin, "-listen", u.String())
 
 		conn, err := amqp091.Dial(broker)
