@@ -163,11 +163,11 @@ func declAttr(decl []byte, name string) ([]byte, int) {
 	if i < 0 {
 		return nil, -1
 	}
-	v := bytes.TrimLeft(decl[i+len(name):], " \t\r\n")
+	v := trimLeftSpace(decl[i+len(name):])
 	if len(v) == 0 || v[0] != '=' {
 		return nil, i
 	}
-	v = bytes.TrimLeft(v[1:], " \t\r\n")
+	v = trimLeftSpace(v[1:])
 	if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
 		return nil, i
 	}
@@ -178,6 +178,15 @@ func declAttr(decl []byte, name string) ([]byte, int) {
 		return nil, i
 	}
 	return v[:j], i
+}
+
+// trimLeftSpace drops XML white space from the start of b (bytes.TrimLeft
+// builds its set of bytes on every call).
+func trimLeftSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
 }
 
 // epilog checks that nothing but comments and white space follow the root
@@ -478,23 +487,30 @@ func (d *decoder) skipAttr() error {
 // matches tagEmpty too; the kind read is returned.
 func (d *decoder) expect(name string, kind tagKind) (tagKind, error) {
 	got, k, off, err := d.tag()
-	return d.check(got, k, off, err, name, kind)
+	if err != nil {
+		return 0, err
+	}
+	if string(got) != name || (k == tagEnd) != (kind == tagEnd) {
+		return 0, d.unexpected(off, name, kind, got, k)
+	}
+	return k, nil
 }
 
 // expectSkipping is expect where tagSkipping belongs.
 func (d *decoder) expectSkipping(name string, kind tagKind) (tagKind, error) {
 	got, k, off, err := d.tagSkipping()
-	return d.check(got, k, off, err, name, kind)
-}
-
-func (d *decoder) check(got []byte, k tagKind, off int, err error, name string, kind tagKind) (tagKind, error) {
 	if err != nil {
 		return 0, err
 	}
 	if string(got) != name || (k == tagEnd) != (kind == tagEnd) {
-		return 0, d.errorf(off, "want %s, found %s", tagString(name, kind), tagString(string(got), k))
+		return 0, d.unexpected(off, name, kind, got, k)
 	}
 	return k, nil
+}
+
+// unexpected is the error of a tag got where another was wanted.
+func (d *decoder) unexpected(off int, name string, kind tagKind, got []byte, k tagKind) error {
+	return d.errorf(off, "want %s, found %s", tagString(name, kind), tagString(string(got), k))
 }
 
 // tagSkipping is tag for the places where XML-RPC has markup only (in
