@@ -18,74 +18,105 @@ import (
 	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
+// budgetServer serves "hold" (which waits for release) on a handler
+// whose bytes in flight fit two calls of hold with a 2500-byte argument,
+// and that waits budgetWait for bytes.
+type budgetServer struct {
+	h       *Handler
+	hs      *httptest.Server
+	c       transport.Client
+	g       transporttest.Gauge
+	release chan struct{}
+}
+
+func newBudgetServer(t *testing.T, budgetWait time.Duration) *budgetServer {
+	t.Helper()
+	bs := &budgetServer{release: make(chan struct{})}
+	reg := registry.New()
+	reg.MustRegister("hold", func(ctx context.Context, s string) int {
+		defer bs.g.Enter()()
+		select {
+		case <-bs.release:
+		case <-ctx.Done():
+		}
+		return len(s)
+	})
+	var err error
+	bs.h, err = NewHandler(reg, transport.WithMaxMessageSize(6000), transport.WithMaxBytesInFlight(6000))
+	require.NoError(t, err)
+	bs.h.budgetWait = budgetWait // before it serves
+	bs.hs = httptest.NewServer(bs.h)
+	u, err := url.Parse(bs.hs.URL)
+	require.NoError(t, err)
+	bs.c, err = Dial(context.Background(), u)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = bs.c.Close()
+		bs.hs.Close()
+		_ = bs.h.Close()
+	})
+	return bs
+}
+
+// holdTwo starts two calls of hold, which take the bytes in flight, and
+// waits until they run.
+func (bs *budgetServer) holdTwo(t *testing.T, ctx context.Context, results chan<- error) {
+	t.Helper()
+	for range 2 {
+		go func() { results <- bs.c.Call(ctx, "hold", []any{strings.Repeat("x", 2500)}, nil) }()
+	}
+	require.Eventually(t, func() bool { return bs.g.Running() == 2 }, 10*time.Second, time.Millisecond)
+	held, waiting := bs.h.svc.BytesInFlight()
+	assert.Greater(t, held, int64(5000))
+	assert.Zero(t, waiting)
+}
+
 // TestBytesInFlight: request bodies count against
 // transport.WithMaxBytesInFlight from before they are read until their
 // reply is out. A request beyond it waits unread and runs once bytes
 // come free; one that waits past the handler's budgetWait gets a busy
 // fault and its connection closed.
 func TestBytesInFlight(t *testing.T) {
-	const arg = 2500 // a body of about 2.7 kB
-	reg := registry.New()
-	var g transporttest.Gauge
-	release := make(chan struct{})
-	reg.MustRegister("hold", func(ctx context.Context, s string) int {
-		defer g.Enter()()
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
-		return len(s)
-	})
-	h, err := NewHandler(reg, transport.WithMaxMessageSize(6000), transport.WithMaxBytesInFlight(6000))
-	require.NoError(t, err)
-	defer h.Close()
-	h.budgetWait = 200 * time.Millisecond
-	hs := httptest.NewServer(h)
-	defer hs.Close()
-	u, err := url.Parse(hs.URL)
-	require.NoError(t, err)
-	c, err := Dial(context.Background(), u)
-	require.NoError(t, err)
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	body := `<?xml version="1.0"?><methodCall><methodName>hold</methodName><params><param><value>` +
+		strings.Repeat("x", 2500) + `</value></param></params></methodCall>`
 
-	big := strings.Repeat("x", arg)
-	results := make(chan error, 3)
-	for range 2 {
-		go func() { results <- c.Call(ctx, "hold", []any{big}, nil) }()
-	}
-	require.Eventually(t, func() bool { return g.Running() == 2 }, 10*time.Second, time.Millisecond)
-	held, waiting := h.svc.BytesInFlight()
-	assert.Greater(t, held, int64(2*arg))
-	assert.Zero(t, waiting)
+	t.Run("busy after the wait", func(t *testing.T) {
+		bs := newBudgetServer(t, 200*time.Millisecond)
+		results := make(chan error, 2)
+		bs.holdTwo(t, ctx, results)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, bs.hs.URL, strings.NewReader(body))
+		require.NoError(t, err)
+		resp, err := bs.hs.Client().Do(req)
+		require.NoError(t, err)
+		reply := readAll(t, resp)
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.True(t, resp.Close, "the connection closes: the body was not read")
+		assert.Contains(t, reply, "<int>-32001</int>")
+		assert.Contains(t, reply, "server busy: 6000 bytes of requests in flight")
+		assert.Equal(t, 2, bs.g.Most(), "the third never ran")
+		close(bs.release)
+		for range 2 {
+			assert.NoError(t, <-results)
+		}
+	})
 
-	// A third does not fit: after budgetWait it is refused, busy, unread.
-	body := `<?xml version="1.0"?><methodCall><methodName>hold</methodName><params><param><value>` + big +
-		`</value></param></params></methodCall>`
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hs.URL, strings.NewReader(body))
-	require.NoError(t, err)
-	resp, err := hs.Client().Do(req)
-	require.NoError(t, err)
-	reply := readAll(t, resp)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.True(t, resp.Close, "the connection closes: the body was not read")
-	assert.Contains(t, reply, "<int>-32001</int>")
-	assert.Contains(t, reply, "server busy: 6000 bytes of requests in flight")
-	assert.Equal(t, 2, g.Most(), "the third never ran")
-
-	// With a longer wait, a request runs once bytes come free.
-	h.budgetWait = 10 * time.Second
-	go func() { results <- c.Call(ctx, "hold", []any{big}, nil) }()
-	require.Eventually(t, func() bool { _, w := h.svc.BytesInFlight(); return w == 1 }, 10*time.Second, time.Millisecond)
-	close(release)
-	for range 3 {
-		assert.NoError(t, <-results)
-	}
-	assert.Equal(t, 2, g.Most(), "never more than two at once")
-	held, waiting = h.svc.BytesInFlight()
-	assert.Zero(t, held, "every byte given back")
-	assert.Zero(t, waiting)
+	t.Run("runs when bytes come free", func(t *testing.T) {
+		bs := newBudgetServer(t, 10*time.Second)
+		results := make(chan error, 3)
+		bs.holdTwo(t, ctx, results)
+		go func() { results <- bs.c.Call(ctx, "hold", []any{strings.Repeat("x", 2500)}, nil) }()
+		require.Eventually(t, func() bool { _, w := bs.h.svc.BytesInFlight(); return w == 1 }, 10*time.Second, time.Millisecond)
+		close(bs.release)
+		for range 3 {
+			assert.NoError(t, <-results)
+		}
+		assert.Equal(t, 2, bs.g.Most(), "never more than two at once")
+		held, waiting := bs.h.svc.BytesInFlight()
+		assert.Zero(t, held, "every byte given back")
+		assert.Zero(t, waiting)
+	})
 }
 
 func readAll(t *testing.T, resp *http.Response) string {
