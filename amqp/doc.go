@@ -99,7 +99,10 @@
 // so up to prefetch messages of the broker's own limit (max_message_size,
 // 128 MiB by default in RabbitMQ 3) can sit in its memory before that
 // check: lower max_message_size in rabbitmq.conf where senders are not
-// trusted. Undecodable or oversized requests get a
+// trusted. Requests are decoded only while their bytes fit
+// transport.WithMaxBytesInFlight (32 MiB by default; a decoded request
+// takes a few times its size): a worker whose request does not fit waits
+// for others to finish. Undecodable or oversized requests get a
 // fault reply (when they have a reply_to), are logged once (Warn) and are
 // acked, never requeued; with dead_letter or dead_letter_queue they are
 // rejected without requeue instead, so the broker moves them, body and
