@@ -77,8 +77,7 @@ type callResult struct {
 type clientSession struct {
 	conn       *amqp091.Connection
 	host       string           // the address connected to, for messages
-	ch         *amqp091.Channel // calls, in confirm mode: publish requests, consume replies
-	nch        *amqp091.Channel // one-way messages, in confirm mode
+	ch         *amqp091.Channel // consumes replies from the reply queue
 	cch        *amqp091.Channel // cancel notices; nil when unsupported
 	replyQueue string
 	dead       chan struct{} // closed by the reader when the session ends
@@ -90,16 +89,8 @@ type clientSession struct {
 	// connection's publishers (a memory or disk alarm).
 	blocked atomic.Pointer[string]
 
-	nmu      sync.Mutex // serialises one-way publishes with their sequence numbers
-	notifyMu sync.Mutex // guards notifies
-	notifies map[uint64]*pendingNotify
-}
-
-// pendingNotify waits for the broker to confirm a one-way message.
-type pendingNotify struct {
-	corrID   string
-	returned bool
-	done     chan error // buffered 1
+	pubMu sync.Mutex // serialises renewing pub
+	pub   atomic.Pointer[publisher]
 }
 
 func (cs *clientSession) kill(err error) {
@@ -107,6 +98,17 @@ func (cs *clientSession) kill(err error) {
 		cs.err = err
 		close(cs.dead)
 	})
+}
+
+// close closes the session's connection: gracefully, unless the broker
+// blocks it (then it would not read the close either), so Close never
+// waits on a blocked broker.
+func (cs *clientSession) close() {
+	if cs.blocked.Load() != nil {
+		_ = cs.conn.CloseDeadline(time.Now())
+		return
+	}
+	closeConn(cs.conn)
 }
 
 // busy returns the error for a call made while the broker blocks the
@@ -201,14 +203,10 @@ func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, 
 		host:     host,
 		dead:     make(chan struct{}),
 		readDone: make(chan struct{}),
-		notifies: make(map[uint64]*pendingNotify),
 	}
 	var err error
 	if cs.ch, err = conn.Channel(); err != nil {
 		return nil, fmt.Errorf("open channel: %w", err)
-	}
-	if err := cs.ch.Confirm(false); err != nil {
-		return nil, fmt.Errorf("confirm mode: %w", err)
 	}
 	q, err := cs.ch.QueueDeclare("", false, true, true, false, nil)
 	if err != nil {
@@ -219,12 +217,11 @@ func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, 
 	if err != nil {
 		return nil, fmt.Errorf("consume reply queue: %w", err)
 	}
-	if cs.nch, err = conn.Channel(); err != nil {
-		return nil, fmt.Errorf("open channel: %w", err)
+	pub, err := newPublisher(conn, &c.bg, c.returned)
+	if err != nil {
+		return nil, err
 	}
-	if err := cs.nch.Confirm(false); err != nil {
-		return nil, fmt.Errorf("confirm mode: %w", err)
-	}
+	cs.pub.Store(pub)
 	if cch, err := conn.Channel(); err == nil {
 		if err := declareCancelExchange(cch); err == nil {
 			cs.cch = cch
@@ -232,14 +229,8 @@ func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, 
 			c.log.Debug("amqp: cannot declare the cancel exchange; cancelled calls run to the end on the server", "err", err)
 		}
 	}
-	// The return and confirm listeners are unbuffered and served by one
-	// goroutine: amqp091 sends a message's basic.return before its
-	// basic.ack, so the reader sees them in that order.
 	r := reader{
 		deliveries: deliveries,
-		returns:    cs.ch.NotifyReturn(make(chan amqp091.Return)),
-		nreturns:   cs.nch.NotifyReturn(make(chan amqp091.Return)),
-		confirms:   cs.nch.NotifyPublish(make(chan amqp091.Confirmation)),
 		blocked:    conn.NotifyBlocked(make(chan amqp091.Blocking, 1)),
 		connClosed: conn.NotifyClose(make(chan *amqp091.Error, 1)),
 	}
@@ -247,18 +238,32 @@ func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, 
 	return cs, nil
 }
 
+// renew replaces the session's publisher old with a new channel, unless
+// another caller did already (see publisher).
+func (c *carrier) renew(cs *clientSession, old *publisher) {
+	cs.pubMu.Lock()
+	defer cs.pubMu.Unlock()
+	if cs.pub.Load() != old || isDead(cs) {
+		return
+	}
+	p, err := newPublisher(cs.conn, &c.bg, c.returned)
+	if err != nil {
+		return // the connection is going: the session ends
+	}
+	cs.pub.Store(p)
+	_ = old.ch.Close()
+	c.log.Debug("amqp: the broker refused a message; publishing on a new channel", "broker", cs.host)
+}
+
 // reader holds the channels one session's reader drains.
 type reader struct {
 	deliveries <-chan amqp091.Delivery
-	returns    <-chan amqp091.Return
-	nreturns   <-chan amqp091.Return
-	confirms   <-chan amqp091.Confirmation
 	blocked    <-chan amqp091.Blocking
 	connClosed <-chan *amqp091.Error
 }
 
-// read routes replies, returns, confirms and flow control until every
-// channel it drains is closed. The first one to close ends the session.
+// read routes replies and flow control until every channel it drains is
+// closed. The first one to close ends the session.
 func (c *carrier) read(cs *clientSession, r reader) {
 	defer close(cs.readDone)
 	var cause error
@@ -279,7 +284,7 @@ func (c *carrier) read(cs *clientSession, r reader) {
 		}
 		cs.kill(cause)
 	}
-	for r.deliveries != nil || r.returns != nil || r.nreturns != nil || r.confirms != nil || r.blocked != nil || r.connClosed != nil {
+	for r.deliveries != nil || r.blocked != nil || r.connClosed != nil {
 		select {
 		case d, ok := <-r.deliveries:
 			if !ok {
@@ -288,27 +293,6 @@ func (c *carrier) read(cs *clientSession, r reader) {
 				continue
 			}
 			c.deliver(&d)
-		case ret, ok := <-r.returns:
-			if !ok {
-				r.returns = nil
-				end()
-				continue
-			}
-			c.returned(&ret)
-		case ret, ok := <-r.nreturns:
-			if !ok {
-				r.nreturns = nil
-				end()
-				continue
-			}
-			cs.notifyReturned(ret.CorrelationId)
-		case cf, ok := <-r.confirms:
-			if !ok {
-				r.confirms = nil
-				end()
-				continue
-			}
-			cs.confirmed(cf, c.cfg.queue)
 		case b, ok := <-r.blocked:
 			if !ok {
 				r.blocked = nil
@@ -326,7 +310,6 @@ func (c *carrier) read(cs *clientSession, r reader) {
 			}
 		}
 	}
-	cs.failNotifies(fmt.Errorf("%w: connection to the broker lost: %v", transport.ErrConnection, cs.err))
 }
 
 // flow records the broker blocking or unblocking the session's
@@ -376,47 +359,6 @@ func noRouteError(r *amqp091.Return, queue string) error {
 		transport.ErrNoServer, queue, r.ReplyCode, r.ReplyText)
 }
 
-func (cs *clientSession) notifyReturned(corrID string) {
-	cs.notifyMu.Lock()
-	defer cs.notifyMu.Unlock()
-	for _, n := range cs.notifies {
-		if n.corrID == corrID {
-			n.returned = true
-			return
-		}
-	}
-}
-
-func (cs *clientSession) confirmed(cf amqp091.Confirmation, queue string) {
-	cs.notifyMu.Lock()
-	n := cs.notifies[cf.DeliveryTag]
-	delete(cs.notifies, cf.DeliveryTag)
-	cs.notifyMu.Unlock()
-	if n == nil {
-		return
-	}
-	switch {
-	case n.returned:
-		n.done <- fmt.Errorf("%w: queue %q does not exist, so no server is listening on it", transport.ErrNoServer, queue)
-	case !cf.Ack:
-		n.done <- errNack
-	default:
-		n.done <- nil
-	}
-}
-
-// errNack is the error of a message the broker refused with basic.nack.
-var errNack = fmt.Errorf("%w: the broker refused the message (basic.nack: it could not store it)", transport.ErrConnection)
-
-func (cs *clientSession) failNotifies(err error) {
-	cs.notifyMu.Lock()
-	defer cs.notifyMu.Unlock()
-	for tag, n := range cs.notifies {
-		delete(cs.notifies, tag)
-		n.done <- err
-	}
-}
-
 // run owns the sessions: when one ends it reconnects, trying each broker
 // address in turn at once and backing off only after all of them failed,
 // until Close. Calls waiting for replies are not failed: they publish
@@ -427,7 +369,7 @@ func (c *carrier) run(cs *clientSession) {
 		select {
 		case <-cs.dead:
 		case <-c.closing.Done():
-			closeConn(cs.conn)
+			cs.close()
 			<-cs.readDone
 			return
 		}
@@ -436,7 +378,7 @@ func (c *carrier) run(cs *clientSession) {
 		c.sess, c.lastErr = nil, lost
 		waiting := len(c.pending)
 		c.mu.Unlock()
-		closeConn(cs.conn)
+		cs.close()
 		<-cs.readDone
 		if c.closing.Err() != nil {
 			return
@@ -590,12 +532,15 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 			c.forget(id)
 		}
 	}()
+	nacks := 0
 	for attempt := 0; ; attempt++ {
-		next, err := c.session(ctx, attempt > 0, cs)
-		if err != nil {
-			return err
+		if nacks == 0 || isDead(cs) {
+			next, err := c.session(ctx, attempt > 0, cs)
+			if err != nil {
+				return err
+			}
+			cs = next
 		}
-		cs = next
 		if err := cs.busy(); err != nil {
 			return err
 		}
@@ -628,7 +573,8 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 		withDeadline(ctx, &msg)
 		msg.CorrelationId = id
 		msg.ReplyTo = cs.replyQueue
-		dc, err := c.publish(ctx, cs.ch, "", c.cfg.queue, true, msg)
+		pub := cs.pub.Load()
+		dc, err := c.publish(ctx, pub.ch, "", c.cfg.queue, true, msg)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -656,11 +602,22 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 			case <-confirmed:
 				confirmed = nil
 				if !dc.Acked() {
-					if isDead(cs) {
-						break wait // closed with the channel: publish again
+					if err := pub.nackError(); err != nil {
+						return err
 					}
-					return errNack
+					if !isDead(cs) {
+						// The broker did not store the request (a quorum
+						// queue electing a leader, say): publish it again,
+						// on a new channel, after a pause.
+						nacks++
+						c.renew(cs, pub)
+						if err := pause(ctx, nackBackoff(nacks)); err != nil {
+							return fmt.Errorf("%w (the broker refused the request %d times with basic.nack: its queue is unavailable)", err, nacks)
+						}
+					}
+					break wait // closed with the connection, or refused: publish again
 				}
+				nacks = 0
 			case <-cs.dead:
 				if err := refusal(cs.err); err != nil {
 					return err
@@ -693,6 +650,25 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 // hintGrace bounds how long a call whose deadline passed waits for a look
 // at the request queue that could say why nobody answered.
 const hintGrace = 100 * time.Millisecond
+
+// nackBackoff is the pause before publishing a message again that the
+// broker refused (nack) for the n-th time in a row: 20 ms doubling to
+// 500 ms.
+func nackBackoff(n int) time.Duration {
+	return min(20*time.Millisecond<<min(n-1, 5), 500*time.Millisecond)
+}
+
+// pause waits d, or returns ctx's error when it ends first.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // publishCancel tells the servers of the queue that the call id of this
 // session's reply queue was cancelled.
@@ -804,26 +780,31 @@ func (c *carrier) checkQueue(cs *clientSession, h *hintCheck) {
 
 // Send implements transport.Carrier: it publishes a one-way message (no
 // reply_to) and returns once the broker has confirmed it. A queue that
-// does not exist fails with transport.ErrNoServer. When the connection is
-// lost before the confirm, the message is published again on the next
-// connection (so it may arrive twice).
+// does not exist fails with transport.ErrNoServer. A message lost with
+// its connection before the confirm, or refused with a nack, is published
+// again (so it may arrive twice).
 func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
 	msg := c.publishing(req)
 	msg.CorrelationId = c.nextID()
-	var cs *clientSession
+	var (
+		cs    *clientSession
+		nacks int
+	)
 	for attempt := 0; ; attempt++ {
-		next, err := c.session(ctx, attempt > 0, cs)
-		if err != nil {
-			return err
+		if nacks == 0 || isDead(cs) {
+			next, err := c.session(ctx, attempt > 0, cs)
+			if err != nil {
+				return err
+			}
+			cs = next
 		}
-		cs = next
 		if err := cs.busy(); err != nil {
 			return err
 		}
 		// No expiration: ctx bounds the publish, not how long the message
 		// may wait for a server.
-		n := &pendingNotify{corrID: msg.CorrelationId, done: make(chan error, 1)}
-		tag, err := c.sendOne(ctx, cs, n, msg)
+		pub := cs.pub.Load()
+		dc, err := c.publish(ctx, pub.ch, "", c.cfg.queue, true, msg)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -834,53 +815,27 @@ func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
 			return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
 		}
 		select {
-		case err := <-n.done:
-			if err != nil && isDead(cs) && refusal(cs.err) == nil && !errors.Is(err, transport.ErrNoServer) {
-				continue // lost with the connection: publish again
-			}
-			return err
+		case <-dc.Done():
 		case <-ctx.Done():
-			cs.dropNotify(tag)
 			return ctx.Err()
 		}
-	}
-}
-
-// sendOne publishes a one-way message on the session's confirm channel,
-// registering n under its delivery tag first, within ctx.
-func (c *carrier) sendOne(ctx context.Context, cs *clientSession, n *pendingNotify, msg amqp091.Publishing) (uint64, error) {
-	type result struct {
-		tag uint64
-		err error
-	}
-	done := make(chan result, 1)
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
-		cs.nmu.Lock()
-		defer cs.nmu.Unlock()
-		tag := cs.nch.GetNextPublishSeqNo()
-		cs.notifyMu.Lock()
-		cs.notifies[tag] = n
-		cs.notifyMu.Unlock()
-		err := cs.nch.Publish("", c.cfg.queue, true, false, msg)
-		if err != nil {
-			cs.dropNotify(tag)
+		if dc.Acked() {
+			if pub.returnedOneWay(msg.CorrelationId) {
+				return fmt.Errorf("%w: queue %q does not exist, so no server is listening on it", transport.ErrNoServer, c.cfg.queue)
+			}
+			return nil
 		}
-		done <- result{tag, err}
-	}()
-	select {
-	case r := <-done:
-		return r.tag, r.err
-	case <-ctx.Done():
-		return 0, ctx.Err()
+		if err := pub.nackError(); err != nil {
+			return err
+		}
+		if !isDead(cs) {
+			nacks++
+			c.renew(cs, pub)
+			if err := pause(ctx, nackBackoff(nacks)); err != nil {
+				return fmt.Errorf("%w (the broker refused the message %d times with basic.nack: its queue is unavailable)", err, nacks)
+			}
+		}
 	}
-}
-
-func (cs *clientSession) dropNotify(tag uint64) {
-	cs.notifyMu.Lock()
-	delete(cs.notifies, tag)
-	cs.notifyMu.Unlock()
 }
 
 // Close implements transport.Carrier: it fails the calls in flight with
