@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -545,14 +546,9 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 			return err
 		}
 		if !c.served.Load() {
-			hint, err := c.consumersHint(ctx, cs, time.Now())
-			if err != nil {
+			if err := c.checkServed(ctx, cs); err != nil {
 				return err
 			}
-			if hint != "" {
-				return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, hint)
-			}
-			c.served.Store(true)
 		}
 		if p == nil {
 			id, sent = c.nextID(), time.Now()
@@ -644,6 +640,29 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 			}
 		}
 		c.log.Debug("amqp: publishing a call again after the connection was lost", "correlation_id", id)
+	}
+}
+
+// checkServed fails a call of a client that has not yet seen a server
+// on its request queue, when the queue does not exist or has no
+// consumer. A queue without consumers is looked at again twice, 300 ms
+// apart: a quorum queue electing a new leader briefly reports none.
+func (c *carrier) checkServed(ctx context.Context, cs *clientSession) error {
+	for look := 0; ; look++ {
+		hint, err := c.consumersHint(ctx, cs, time.Now())
+		switch {
+		case err != nil:
+			return err
+		case hint == "":
+			c.served.Store(true)
+			return nil
+		case look < 2 && strings.HasSuffix(hint, "0 consumers"):
+			if err := pause(ctx, 300*time.Millisecond); err != nil {
+				return nil // the call will say its context ended
+			}
+			continue
+		}
+		return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, hint)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -87,8 +88,21 @@ func dial(ctx context.Context, c *config, a *addresses, tlsConf *tls.Config, rol
 			break
 		}
 	}
-	return nil, -1, dialError(ctx, c, errors.Join(errs...))
+	return nil, -1, dialError(ctx, c, addrErrors(errs))
 }
+
+// addrErrors are the failures of a round of addresses, on one line.
+type addrErrors []error
+
+func (e addrErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e addrErrors) Unwrap() []error { return e }
 
 // dialOne opens a connection to one broker address, honouring ctx during
 // the TCP connect and the TLS and AMQP handshakes.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -80,7 +79,7 @@ func rawHTTPFloor(ctx context.Context, r *runner, body []byte, contentType strin
 		return err
 	})
 	u := "http://" + ln.Addr().String() + "/"
-	pu, err := url.Parse(u)
+	pu, err := transport.ParseURL(u)
 	if err != nil {
 		return nil, fmt.Errorf("raw http echo: %w", err)
 	}
@@ -142,7 +141,7 @@ var ourAMQPParams = []string{
 
 // brokerURL strips rpcwire's parameters from an amqp:// URL.
 func brokerURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("invalid AMQP URL: %w", errors.Unwrap(err))
 	}
@@ -174,7 +173,7 @@ func dialBroker(raw string, timeout time.Duration) (*amqp091.Connection, error) 
 // prefetchOf is the prefetch an rpcwire amqp:// URL asks its server for:
 // the prefetch parameter, else workers, else the transport's default.
 func prefetchOf(raw string) int {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return defaultAMQPPrefetch
 	}
@@ -328,7 +327,7 @@ func ignoreClosed(err error) error {
 // floorBody is the body a raw floor moves: the call as the compared
 // transport's codec encodes it, so both carry the same bytes.
 func floorBody(t *target, r *runner) ([]byte, string, error) {
-	u, err := url.Parse(t.url)
+	u, err := transport.ParseURL(t.url)
 	if err != nil {
 		return nil, "", err
 	}

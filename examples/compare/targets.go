@@ -100,7 +100,7 @@ func uniqueQueue() string {
 // withQuery returns raw with the query parameters of set added unless the
 // URL already has them.
 func withQuery(raw string, set url.Values) (string, error) {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("invalid URL: %w", errors.Unwrap(err))
 	}
@@ -116,7 +116,7 @@ func withQuery(raw string, set url.Values) (string, error) {
 
 // redact returns raw with any password replaced.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "(invalid URL)"
 	}
@@ -126,7 +126,7 @@ func redact(raw string) string {
 // clientTarget dials rawURL, checks one call works and returns the target
 // that loads the client. label names the row.
 func clientTarget(ctx context.Context, r *runner, label, rawURL string) (*target, error) {
-	u, err := url.Parse(rawURL)
+	u, err := transport.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL: %w", errors.Unwrap(err))
 	}

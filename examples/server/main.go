@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -124,7 +123,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 // withDefaults makes fib the default method of AMQP's text codec, so the
 // article's unchanged pika client (whose body is just "7") gets fib(7).
 func withDefaults(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
 		return raw // Listen reports a bad URL
 	}
