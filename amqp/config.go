@@ -266,3 +266,28 @@ func hostList(hosts, def string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// WithHosts returns a copy of u whose authority names the brokers hosts
+// (each "host" or "host:port"), the nodes of a cluster: the Go form of a
+// URL's comma-separated host list. Credentials, vhost and parameters are
+// u's. An empty list or a bad host is an error.
+func WithHosts(u *url.URL, hosts ...string) (*url.URL, error) {
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("rpcwire: amqp: WithHosts: no hosts")
+	}
+	for _, h := range hosts {
+		if h == "" || strings.ContainsAny(h, ",/?#@") {
+			return nil, fmt.Errorf("rpcwire: amqp: WithHosts: bad host %q", h)
+		}
+	}
+	def := "5672"
+	if strings.EqualFold(u.Scheme, "amqps") {
+		def = "5671"
+	}
+	if _, err := hostList(strings.Join(hosts, ","), def); err != nil {
+		return nil, fmt.Errorf("rpcwire: amqp: WithHosts: %w", err)
+	}
+	c := *u
+	c.Host = strings.Join(hosts, ",")
+	return &c, nil
+}

@@ -1,6 +1,7 @@
 package amqp
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -123,4 +124,20 @@ func TestAddressOrder(t *testing.T) {
 		seen[newAddresses(c).round()[0]] = true
 	}
 	assert.Len(t, seen, 3, "shuffled: every address comes first sometimes")
+}
+
+func TestWithHosts(t *testing.T) {
+	base, err := url.Parse("amqp://u:p@ignored/vh?queue=q")
+	require.NoError(t, err)
+	u, err := WithHosts(base, "10.0.0.1:5672", "10.0.0.2", "[::1]:5673")
+	require.NoError(t, err)
+	assert.Equal(t, "amqp://u:p@10.0.0.1:5672,10.0.0.2,[::1]:5673/vh?queue=q", u.String())
+	assert.Equal(t, "ignored", base.Host, "u is not changed")
+	c, err := parseURL(u)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"10.0.0.1:5672", "10.0.0.2:5672", "[::1]:5673"}, c.hosts)
+	for _, bad := range [][]string{nil, {""}, {"a,b"}, {"h:x"}, {"u@h"}} {
+		_, err := WithHosts(base, bad...)
+		assert.Error(t, err, "%q", bad)
+	}
 }
