@@ -225,19 +225,19 @@ func outgoingMetadata(ctx context.Context) (Metadata, error) {
 		return nil, nil
 	}
 	n := len(o.md)
-	for _, kv := range o.added {
-		n += len(kv) / 2
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	md := make(Metadata, n)
-	maps.Copy(md, o.md)
 	var err error
 	for _, kv := range o.added {
+		n += len(kv) / 2
 		if len(kv)%2 == 1 && err == nil {
 			err = fmt.Errorf("%w: AppendToOutgoing got an odd number of strings (%d): %q has no value", ErrInvalidParams, len(kv), kv[len(kv)-1])
 		}
+	}
+	if n == 0 {
+		return nil, err
+	}
+	md := make(Metadata, n)
+	maps.Copy(md, o.md)
+	for _, kv := range o.added {
 		for i := 0; i+1 < len(kv); i += 2 {
 			md.Set(kv[i], kv[i+1])
 		}

@@ -8,7 +8,9 @@
 // seconds, as on the wire), faults arrive as *transport.RemoteError, and
 // deadlines, size limits, busy faults, one-way calls and shutdown work the
 // same. Only the wire is missing: messages are handed over in memory, and
-// the server never shares the caller's memory.
+// the server never shares the caller's memory. Metadata travel as the copy
+// the client core makes of the caller's for each call; the Peer says only
+// "mem".
 package mem
 
 import (
@@ -77,7 +79,9 @@ func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, 
 	if d == nil {
 		return nil, fmt.Errorf("rpcwire: listen mem://%s: nil dispatcher", nm)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// Every call runs under this context, so its Peer costs no allocation
+	// per call.
+	ctx, cancel := context.WithCancel(transport.NewPeerContext(context.Background(), transport.Peer{Transport: "mem"}))
 	s := &server{
 		net: n, name: nm, ctx: ctx, cancel: cancel,
 		codec: transport.PickCodec(o.Codecs, xml),
