@@ -126,11 +126,7 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 	if s.handler == nil {
 		result, err = s.d.Dispatch(ctx, call.Method, call.Args)
 	} else {
-		call.OneWay = reply == nil
-		if p, ok := ctx.Value(peerKey{}).(*Peer); ok {
-			call.Transport = p.Transport
-		}
-		result, err = s.intercept(ctx, &call)
+		result, err = s.intercept(ctx, call, reply == nil)
 	}
 	var fault *RemoteError
 	if err != nil {
@@ -159,13 +155,19 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 
 // intercept runs a call through the interceptors; a panic in one becomes
 // an ErrInternal fault, as a panic in a function does.
-func (s *Service) intercept(ctx context.Context, req *Request) (result any, err error) {
+// It takes the Request by value: the copy it hands the interceptors
+// escapes to the heap, and only calls with interceptors pay for it.
+func (s *Service) intercept(ctx context.Context, req Request, oneWay bool) (result any, err error) {
+	req.OneWay = oneWay
+	if p, ok := ctx.Value(peerKey{}).(*Peer); ok {
+		req.Transport = p.Transport
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			result, err = nil, fmt.Errorf("%w: an interceptor panicked serving %s: %v", ErrInternal, req.Method, p)
 		}
 	}()
-	return s.handler(ctx, req)
+	return s.handler(ctx, &req)
 }
 
 // Serve decodes req with c, runs it and encodes the reply (result or
