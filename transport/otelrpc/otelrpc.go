@@ -171,12 +171,20 @@ func newInstruments(c config, side string) instruments {
 	} else {
 		h, err = rpcconv.NewServerCallDuration(meter)
 	}
-	otel.Handle(err)
+	handle(err)
 	in.duration = h.Inst()
 	in.active, err = meter.Int64UpDownCounter("rpcwire."+side+".active_calls",
 		metric.WithUnit("{call}"), metric.WithDescription("Number of "+side+" calls in flight."))
-	otel.Handle(err)
+	handle(err)
 	return in
+}
+
+// handle reports an error creating an instrument to OpenTelemetry's error
+// handler; the instrument then records nothing.
+func handle(err error) {
+	if err != nil {
+		otel.Handle(err)
+	}
 }
 
 // ClientInterceptor returns an interceptor for transport.WithInterceptors
