@@ -72,6 +72,8 @@ func TestMetadataRules(t *testing.T) {
 	}
 }
 
+type otherKey struct{}
+
 func TestPeerContext(t *testing.T) {
 	_, ok := transport.PeerFromContext(context.Background())
 	assert.False(t, ok)
@@ -82,7 +84,7 @@ func TestPeerContext(t *testing.T) {
 	assert.Equal(t, p, got)
 
 	// A derived context keeps it, and cancellation still propagates.
-	child, cancel := context.WithCancel(context.WithValue(ctx, struct{}{}, 1))
+	child, cancel := context.WithCancel(context.WithValue(ctx, otherKey{}, 1))
 	got, ok = transport.PeerFromContext(child)
 	assert.True(t, ok)
 	assert.Equal(t, p, got)

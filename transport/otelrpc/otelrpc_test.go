@@ -54,6 +54,24 @@ func newTelemetry(t *testing.T) *telemetry {
 	return tel
 }
 
+// serve serves reg at rawURL with the server interceptor and returns a
+// client of it with the client interceptor (none when client is false),
+// both closed when the test ends.
+func (tel *telemetry) serve(t *testing.T, rawURL string, reg transport.Dispatcher, client bool) transport.Client {
+	t.Helper()
+	srv, err := rpcwire.Listen(ctxT(t), rawURL, reg, transport.WithInterceptors(otelrpc.ServerInterceptor(tel.opts...)))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	var copts []transport.ClientOption
+	if client {
+		copts = append(copts, transport.WithInterceptors(otelrpc.ClientInterceptor(tel.opts...)))
+	}
+	c, err := rpcwire.Dial(ctxT(t), srv.Addr(), copts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
@@ -98,13 +116,7 @@ func TestTraceAcrossTransports(t *testing.T) {
 				gotBaggage <- baggage.FromContext(ctx).Member("tenant").Value()
 				return trace.SpanContextFromContext(ctx).TraceID().String()
 			})
-			srv, err := rpcwire.Listen(ctxT(t), listenURL(t, scheme), reg,
-				transport.WithInterceptors(otelrpc.ServerInterceptor(tel.opts...)))
-			require.NoError(t, err)
-			defer srv.Close()
-			c, err := rpcwire.Dial(ctxT(t), srv.Addr(), transport.WithInterceptors(otelrpc.ClientInterceptor(tel.opts...)))
-			require.NoError(t, err)
-			defer c.Close()
+			c := tel.serve(t, listenURL(t, scheme), reg, true)
 
 			member, err := baggage.NewMember("tenant", "acme")
 			require.NoError(t, err)
@@ -164,19 +176,13 @@ func TestTraceAcrossTransports(t *testing.T) {
 // histograms; unknown methods are _OTHER.
 func TestErrorsAndMetrics(t *testing.T) {
 	tel := newTelemetry(t)
-	srv, err := rpcwire.Listen(ctxT(t), "mem://otelrpc-metrics", funcs.NewRegistry(),
-		transport.WithInterceptors(otelrpc.ServerInterceptor(tel.opts...)))
-	require.NoError(t, err)
-	defer srv.Close()
-	c, err := rpcwire.Dial(ctxT(t), srv.Addr(), transport.WithInterceptors(otelrpc.ClientInterceptor(tel.opts...)))
-	require.NoError(t, err)
-	defer c.Close()
+	c := tel.serve(t, "mem://otelrpc-metrics", funcs.NewRegistry(), true)
 
 	for range 3 {
 		_, err := rpcwire.Call[int](ctxT(t), c, "fib", 7)
 		require.NoError(t, err)
 	}
-	_, err = rpcwire.Call[int](ctxT(t), c, "fib", -1)
+	_, err := rpcwire.Call[int](ctxT(t), c, "fib", -1)
 	require.ErrorIs(t, err, transport.ErrInvalidParams)
 	_, err = rpcwire.Call[int](ctxT(t), c, "no_such_method")
 	require.ErrorIs(t, err, transport.ErrMethodNotFound)
@@ -239,15 +245,9 @@ func TestErrorsAndMetrics(t *testing.T) {
 // itself (as a foreign caller's header arrives) is the server span's parent.
 func TestForeignTraceparent(t *testing.T) {
 	tel := newTelemetry(t)
-	srv, err := rpcwire.Listen(ctxT(t), "mem://otelrpc-foreign", funcs.NewRegistry(),
-		transport.WithInterceptors(otelrpc.ServerInterceptor(tel.opts...)))
-	require.NoError(t, err)
-	defer srv.Close()
-	c, err := rpcwire.Dial(ctxT(t), srv.Addr())
-	require.NoError(t, err)
-	defer c.Close()
+	c := tel.serve(t, "mem://otelrpc-foreign", funcs.NewRegistry(), false)
 	ctx := transport.AppendToOutgoing(ctxT(t), "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-	_, err = rpcwire.Call[int](ctx, c, "fib", 3)
+	_, err := rpcwire.Call[int](ctx, c, "fib", 3)
 	require.NoError(t, err)
 	spans := tel.spans.GetSpans()
 	require.Len(t, spans, 1)
