@@ -266,6 +266,14 @@ func NewIncomingContext(ctx context.Context, md Metadata) context.Context {
 	return &incoming{Context: ctx, md: md}
 }
 
+// IncomingValue returns the value of key (any case) in the metadata the
+// caller sent with the call being served with ctx, or "": one value
+// without copying them all.
+func IncomingValue(ctx context.Context, key string) string {
+	md, _ := ctx.Value(incomingKey{}).(Metadata)
+	return md.Get(key)
+}
+
 // IncomingMetadata returns a copy of the metadata the caller sent with the
 // call being served with ctx, nil when it sent none. It works in server
 // interceptors, registry middleware and the served function, on every

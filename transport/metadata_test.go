@@ -183,3 +183,10 @@ func TestServiceRefusesLargeMetadata(t *testing.T) {
 	assert.Equal(t, transport.CodeTooLarge, fault.Code)
 	assert.True(t, errors.Is(fault, transport.ErrTooLarge))
 }
+
+func TestIncomingValue(t *testing.T) {
+	ctx := transport.NewIncomingContext(context.Background(), transport.Metadata{"traceparent": "00-x"})
+	assert.Equal(t, "00-x", transport.IncomingValue(ctx, "Traceparent"))
+	assert.Equal(t, "", transport.IncomingValue(ctx, "nope"))
+	assert.Equal(t, "", transport.IncomingValue(context.Background(), "traceparent"))
+}

@@ -60,8 +60,10 @@
 //     like the others. Prometheus shows them as
 //     rpc_server_call_duration_seconds_bucket, _sum and _count.
 //   - rpcwire.client.active_calls and rpcwire.server.active_calls:
-//     UpDownCounters of the calls in flight, by rpc.system.name,
-//     rpc.method and rpcwire.transport. The RPC conventions define no
+//     UpDownCounters of the calls in flight, by rpc.system.name and
+//     rpcwire.transport (client: also server.address and server.port);
+//     not by method, which a server learns is unknown only after
+//     counting the call. The RPC conventions define no
 //     such instrument, so the name is in rpcwire's namespace (shaped like
 //     HTTP's http.server.active_requests).
 package otelrpc
@@ -199,13 +201,10 @@ func ClientInterceptor(opts ...Option) transport.Interceptor {
 			attrs := append(make([]attribute.KeyValue, 0, len(tg.span)+2), tg.span...)
 			attrs = append(attrs, semconv.RPCMethod(req.Method))
 			ctx, span := in.tracer.Start(ctx, req.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-			md := transport.OutgoingMetadata(ctx)
-			if md == nil {
-				md = transport.Metadata{}
-			}
-			in.props.Inject(ctx, md)
-			if len(md) > 0 {
-				ctx = transport.NewOutgoingContext(ctx, md)
+			var out pairs
+			in.props.Inject(ctx, &out)
+			if len(out) > 0 {
+				ctx = transport.AppendToOutgoing(ctx, out...)
 			}
 			return in.observe(ctx, span, req, tg.metric, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		}
@@ -220,7 +219,7 @@ func ServerInterceptor(opts ...Option) transport.Interceptor {
 	return func(next transport.Handler) transport.Handler {
 		return func(ctx context.Context, req *transport.Request) (any, error) {
 			p, _ := transport.PeerFromContext(ctx)
-			ctx = in.props.Extract(ctx, transport.IncomingMetadata(ctx))
+			ctx = in.props.Extract(ctx, incoming{ctx})
 			system := systemName(p.Transport)
 			metricAttrs := []attribute.KeyValue{semconv.RPCSystemNameKey.String(system), TransportKey.String(p.Transport)}
 			attrs := append(make([]attribute.KeyValue, 0, 12), metricAttrs...)
@@ -249,18 +248,38 @@ func ServerInterceptor(opts ...Option) transport.Interceptor {
 	}
 }
 
+// pairs is a propagation.TextMapCarrier the client interceptor injects
+// into: key/value pairs for transport.AppendToOutgoing, without copying
+// the call's other metadata.
+type pairs []string
+
+func (p *pairs) Get(string) string     { return "" }
+func (p *pairs) Set(key, value string) { *p = append(*p, key, value) }
+func (p *pairs) Keys() []string        { return nil }
+
+// incoming is a propagation.TextMapCarrier reading a served call's
+// metadata without copying them.
+type incoming struct{ ctx context.Context }
+
+func (c incoming) Get(key string) string { return transport.IncomingValue(c.ctx, key) }
+func (c incoming) Set(string, string)    {}
+func (c incoming) Keys() []string        { return transport.IncomingMetadata(c.ctx).Keys() }
+
 // observe runs a call in its span, counting it in flight, and records its
 // outcome on the span and its duration.
 func (in *instruments) observe(ctx context.Context, span trace.Span, req *transport.Request, base []attribute.KeyValue,
 	call func(context.Context) (any, error)) (any, error) {
 	method := semconv.RPCMethod(req.Method)
-	attrs := append(make([]attribute.KeyValue, 0, len(base)+2), base...)
-	active := metric.WithAttributes(append(attrs, method)...)
+	// In flight by transport only: a server counts a call before it knows
+	// whether its method exists, and a caller's made-up names must not
+	// become series.
+	active := metric.WithAttributeSet(attribute.NewSet(base...))
 	in.active.Add(ctx, 1, active)
 	start := time.Now()
 	result, err := call(ctx)
 	elapsed := time.Since(start).Seconds()
 	in.active.Add(ctx, -1, active)
+	attrs := append(make([]attribute.KeyValue, 0, len(base)+2), base...)
 	if err != nil {
 		if errors.Is(err, transport.ErrMethodNotFound) {
 			// Not a method of the server's: a name of the caller's
@@ -278,7 +297,7 @@ func (in *instruments) observe(ctx context.Context, span trace.Span, req *transp
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.End()
-	in.duration.Record(ctx, elapsed, metric.WithAttributes(append(attrs, method)...))
+	in.duration.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(append(attrs, method)...)))
 	return result, err
 }
 
