@@ -3,6 +3,7 @@ package amqp
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
@@ -457,7 +459,14 @@ func TestCancelReachesServer(t *testing.T) {
 			ended <- nil
 		}
 	})
-	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
+	var logs logbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	defer func() {
+		if t.Failed() {
+			t.Logf("transport log:\n%s", logs.String())
+		}
+	}()
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg, transport.WithLogger(log))
 	require.NoError(t, err)
 	defer srv.Close()
 
@@ -477,7 +486,7 @@ func TestCancelReachesServer(t *testing.T) {
 	require.NoError(t, err)
 	others := bind(q + "-other")
 
-	c := dialClient(t, withParams(t, broker, "queue", q))
+	c := dialClient(t, withParams(t, broker, "queue", q), transport.WithLogger(log))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Call(ctx, "wait", nil, nil) }()

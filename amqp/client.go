@@ -472,6 +472,7 @@ func (c *carrier) publishing(req *transport.Message) amqp091.Publishing {
 	if len(req.Headers) > 0 {
 		msg.Headers = amqp091.Table(maps.Clone(req.Headers))
 	}
+	addMetadata(&msg, req.Metadata)
 	if c.cfg.durable {
 		msg.DeliveryMode = amqp091.Persistent
 	}

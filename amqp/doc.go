@@ -87,7 +87,14 @@
 // request's correlation_id and content_type; a text reply also names the
 // result's type in its type property (int, double, boolean, string,
 // base64, dateTime, nil, json) or, for a fault, carries an x-fault-code
-// header. Any AMQP client can speak this.
+// header. A call's metadata (transport.AppendToOutgoing) travel as string
+// headers of their own names; a server gives a request's headers to the
+// function as its metadata (transport.IncomingMetadata), less rpcwire's
+// and RabbitMQ's own (x-deadline, x-fault-code, x-type, x-death, ...),
+// with names lower-cased and values of other types (a number a pika
+// caller sends) as text. The function's transport.Peer has the request's
+// reply_to (Addr), user_id (User, which RabbitMQ checks), correlation_id,
+// message_id and redelivered flag. Any AMQP client can speak this.
 //
 // # Delivery
 //
@@ -186,11 +193,12 @@
 // time; and a caller whose connection is lost publishes its request
 // again, so a request that had reached the queue runs twice (the original
 // and the copy). The caller gets one reply: the first one for its
-// correlation id. A function with side effects should
-// therefore be idempotent: get the request with DeliveryFromContext and
-// record its CorrelationID with the effect (in the same transaction), and
-// on a request whose id is known return the recorded result instead of
-// acting again; Redelivered says when a check is needed. This covers the
+// correlation id. A function with side effects should therefore be
+// idempotent: get the request's transport.Peer with
+// transport.PeerFromContext and record its CorrelationID with the effect
+// (in the same transaction), and on a request whose id is known return
+// the recorded result instead of acting again; Redelivered says when a
+// check is needed. This covers the
 // broker's redeliveries; a caller that retries a failed call sends a new
 // request with a new id, so for end-to-end exactly-once effects pass an
 // idempotency key of the caller's as an argument.

@@ -564,7 +564,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		ctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 	}
-	req := transport.Message{Body: d.Body, ContentType: d.ContentType, Type: d.Type, Headers: d.Headers}
+	req := transport.Message{Body: d.Body, ContentType: d.ContentType, Type: d.Type, Headers: d.Headers, Metadata: incomingMetadata(d.Headers)}
 	c, err := s.cfg.codecs.of(d.ContentType, d.Body)
 	var reply *transport.Message
 	if d.ReplyTo != "" {
@@ -581,7 +581,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			c.EncodeFault(reply, fault)
 		}
 	} else {
-		callCtx, cancel := s.track(withDelivery(ctx, d), d)
+		callCtx, cancel := s.track(s.peerContext(ctx, d), d)
 		fault, refused = s.svc.Serve(callCtx, c, &req, reply)
 		s.untrack(d, cancel)
 		if !refused && s.callCtx.Err() != nil {

@@ -206,6 +206,7 @@ func (c *carrier) post(ctx context.Context, req *transport.Message, oneWay bool)
 	if c.auth != nil {
 		r.Header["Authorization"] = c.auth
 	}
+	setMetadata(r.Header, req.Metadata)
 	if oneWay {
 		// No deadline: ctx bounds handing the call over, not its run.
 		r.Header[OneWayHeader] = headerOne

@@ -142,6 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.ContentType = r.Header.Get("Content-Type")
+	in.Metadata, r = incomingMetadata(r.Header), withPeer(r)
 	// The slot is taken once the body is in: a client trickling its body
 	// holds a connection (bounded by the server's connection cap and read
 	// timeout), never a call slot that honest callers need.
@@ -151,7 +152,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(r.Header[OneWayHeader]) > 0 {
-		h.startOneWay(w, in, out)
+		h.startOneWay(h.oneWayContext(r), w, in, out)
 		return
 	}
 	h.serve(r, in, out)
@@ -174,7 +175,7 @@ func (h *Handler) serve(r *http.Request, in, out *transport.Message) {
 // startOneWay decodes a one-way call that holds a slot, answers 202
 // Accepted and runs the call in the background (or answers the fault that
 // refuses it).
-func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message) {
+func (h *Handler) startOneWay(ctx context.Context, w http.ResponseWriter, in, out *transport.Message) {
 	call, fault := h.svc.Decode(h.codec, in)
 	if fault == nil {
 		h.mu.Lock()
@@ -194,7 +195,7 @@ func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message)
 	go func() {
 		defer h.oneWay.Done()
 		defer h.svc.Release()
-		h.svc.Run(h.ctx, h.codec, call, nil)
+		h.svc.Run(ctx, h.codec, call, nil)
 	}()
 	w.WriteHeader(http.StatusAccepted)
 }
@@ -313,7 +314,9 @@ func (h *Handler) reply(w http.ResponseWriter, body []byte) {
 // RequireBasicAuth returns a handler that passes a request to next only
 // when it carries HTTP basic authentication with user and password, and
 // answers any other request with 401 Unauthorized and a WWW-Authenticate
-// challenge. Credentials are compared in constant time.
+// challenge. Credentials are compared in constant time. The user becomes
+// the User of the calls' transport.Peer; the Authorization header never
+// becomes metadata.
 //
 // Basic authentication sends the password in the clear on every request:
 // use it over https:// only, except on a trusted network.
@@ -336,7 +339,7 @@ func (a *basicAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
 	}
-	a.next.ServeHTTP(w, r)
+	a.next.ServeHTTP(w, authenticated(r, user))
 }
 
 // paths routes the XML-RPC endpoint's path, "/" and "/RPC2" (where Python's
@@ -476,6 +479,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(o.Log().Handler(), slog.LevelWarn),
 			BaseContext:       func(net.Listener) context.Context { return baseCtx },
+			ConnContext:       connPeer(scheme, u.User.Username()),
 		},
 	}
 	s.hs.ConnState = s.connState
