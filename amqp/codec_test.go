@@ -185,7 +185,7 @@ func TestTextReplies(t *testing.T) {
 }
 
 func TestCodecSelection(t *testing.T) {
-	var cs codecs
+	cs := newCodecs("")
 	name := func(ct string, body []byte) string {
 		c, err := cs.of(ct, body)
 		require.NoError(t, err)
