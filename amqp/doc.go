@@ -66,8 +66,8 @@
 //   - xml: XML-RPC methodCall/methodResponse bodies (xmlcodec.Codec), the same
 //     bytes as XML-RPC over HTTP. The default; any value type.
 //   - json: a small envelope ({"method","params"} → {"result"} or
-//     {"error":{"code","message"}}), see JSONCodec. Any value type; the
-//     choice for non-Go peers that speak JSON.
+//     {"error":{"code","message"}}), see jsoncodec.Codec. Any value type;
+//     the choice for non-Go peers that speak JSON.
 //   - text: the tutorial's plain body, see TextCodec: "7" in, "13" out, the
 //     method in the type property or the server's default method. Scalars
 //     only; what pika's tutorial programs speak.
