@@ -416,7 +416,7 @@ func (s *Server) serve(ss *serverSession) error {
 	go func() {
 		defer s.workers.Done()
 		defer close(acked)
-		s.ackConfirmed(ss.acks)
+		s.ackConfirmed(ss.ch, ss.acks)
 	}()
 	var cause error
 	select {
@@ -550,14 +550,14 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("amqp: panic while handling a request; dropping it", "panic", p, "correlation_id", d.CorrelationId)
-			_ = d.Ack(false)
+			ss.acks <- pendingAck{d: d}
 		}
 	}()
 	ctx := s.callCtx
 	if dl, ok := deadlineOf(d); ok {
 		if !time.Now().Before(dl) {
 			s.log.Debug("amqp: skipping an expired request", "correlation_id", d.CorrelationId)
-			_ = d.Ack(false)
+			ss.acks <- pendingAck{d: d}
 			return
 		}
 		var cancel context.CancelFunc
@@ -595,7 +595,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			"bytes", len(d.Body), "correlation_id", d.CorrelationId, "fault", fault.Message)
 	}
 	if reply == nil {
-		s.settle(d, refused)
+		ss.acks <- pendingAck{d: d, poison: refused}
 		return
 	}
 	dc, err := ss.ch.PublishWithDeferredConfirm("", d.ReplyTo, true, false, amqp091.Publishing{
@@ -612,40 +612,6 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		return
 	}
 	ss.acks <- pendingAck{d: d, dc: dc, poison: refused}
-}
-
-// pendingAck is a request whose reply was published, waiting for the
-// broker to confirm the reply before the request is acked.
-type pendingAck struct {
-	d      *amqp091.Delivery
-	dc     *amqp091.DeferredConfirmation
-	poison bool
-}
-
-// ackConfirmed acks each request once the broker confirmed its reply. A
-// reply the broker refused (basic.nack) or lost with its channel leaves
-// the request to be delivered again.
-func (s *Server) ackConfirmed(acks <-chan pendingAck) {
-	for a := range acks {
-		if a.dc != nil && !a.dc.Wait() {
-			s.log.Warn("amqp: the broker did not confirm a reply; its request will be served again", "correlation_id", a.d.CorrelationId)
-			_ = a.d.Reject(true)
-			continue
-		}
-		s.settle(a.d, a.poison)
-	}
-}
-
-// settle acks a handled request. A poison one is rejected without requeue
-// when the queue has a dead-letter exchange (?dead_letter=NAME or
-// ?dead_letter_queue=NAME), so the broker keeps it there for inspection;
-// otherwise it is acked and dropped.
-func (s *Server) settle(d *amqp091.Delivery, poison bool) {
-	if poison && s.cfg.deadLettering() {
-		_ = d.Reject(false)
-		return
-	}
-	_ = d.Ack(false)
 }
 
 // deadlineOf returns the caller's deadline a request carries.
