@@ -6,11 +6,19 @@ import (
 
 // pendingAck is a request a worker is done with: to be acked once the
 // broker confirmed its reply (dc; nil for a request with no reply), or
-// rejected when it is poison and the queue dead-letters.
+// rejected when it is poison and the queue dead-letters. It holds the
+// delivery's tag, not the delivery: a request's body is not kept while
+// its reply's confirm is on its way.
 type pendingAck struct {
-	d      *amqp091.Delivery
+	tag    uint64
+	corrID string
 	dc     *amqp091.DeferredConfirmation
 	poison bool
+}
+
+// finished is the pendingAck of d.
+func finished(d *amqp091.Delivery, dc *amqp091.DeferredConfirmation, poison bool) pendingAck {
+	return pendingAck{tag: d.DeliveryTag, corrID: d.CorrelationId, dc: dc, poison: poison}
 }
 
 // maxAckBatch bounds how many finished requests the acker takes at once.
@@ -38,7 +46,7 @@ func (s *Server) ackConfirmed(ch amqp091.Acknowledger, acks <-chan pendingAck) {
 	var (
 		next  uint64 = 1 // the lowest tag not settled
 		held         = map[uint64]int{}
-		nheld int // entries of held that are waiting
+		nheld int    // entries of held that are waiting
 		batch []pendingAck
 	)
 	for a := range acks {
@@ -56,14 +64,14 @@ func (s *Server) ackConfirmed(ch amqp091.Acknowledger, acks <-chan pendingAck) {
 			}
 		}
 		for _, a := range batch {
-			tag := a.d.DeliveryTag
+			tag := a.tag
 			switch {
 			case a.dc != nil && !a.dc.Wait():
-				s.log.Warn("amqp: the broker did not confirm a reply; its request will be served again", "correlation_id", a.d.CorrelationId)
-				_ = a.d.Reject(true)
+				s.log.Warn("amqp: the broker did not confirm a reply; its request will be served again", "correlation_id", a.corrID)
+				_ = ch.Reject(tag, true)
 				held[tag] = settled
 			case a.poison && s.cfg.deadLettering():
-				_ = a.d.Reject(false)
+				_ = ch.Reject(tag, false)
 				held[tag] = settled
 			default:
 				held[tag] = waiting

@@ -31,15 +31,14 @@ func (w *wireLog) Reject(tag uint64, requeue bool) error { return w.add("reject 
 
 // runAcker feeds the acker the finished requests in order, all at once,
 // and returns what it sent.
-func runAcker(prefetch int, deadLetter bool, finished ...pendingAck) []string {
+func runAcker(prefetch int, deadLetter bool, requests ...pendingAck) []string {
 	w := &wireLog{}
 	s := &Server{cfg: &config{prefetch: prefetch}, log: slog.New(slog.DiscardHandler)}
 	if deadLetter {
 		s.cfg.deadLetterQueue = "dlq"
 	}
-	acks := make(chan pendingAck, len(finished))
-	for _, a := range finished {
-		a.d.Acknowledger = w
+	acks := make(chan pendingAck, len(requests))
+	for _, a := range requests {
 		acks <- a
 	}
 	close(acks)
@@ -47,7 +46,7 @@ func runAcker(prefetch int, deadLetter bool, finished ...pendingAck) []string {
 	return w.ops
 }
 
-func done(tag uint64) pendingAck { return pendingAck{d: &amqp091.Delivery{DeliveryTag: tag}} }
+func done(tag uint64) pendingAck { return finished(&amqp091.Delivery{DeliveryTag: tag}, nil, false) }
 
 func TestAckerBatches(t *testing.T) {
 	// Finished out of order, no gap once all are in: one ack for all.
@@ -74,15 +73,13 @@ func TestAckerNeverAcksTwice(t *testing.T) {
 	w := &wireLog{}
 	s := &Server{cfg: &config{prefetch: 4}, log: slog.New(slog.DiscardHandler)}
 	acks := make(chan pendingAck) // unbuffered: one request per batch
-	finished := make(chan struct{})
-	go func() { s.ackConfirmed(w, acks); close(finished) }()
+	ended := make(chan struct{})
+	go func() { s.ackConfirmed(w, acks); close(ended) }()
 	for _, tag := range []uint64{2, 3, 4, 1} {
-		a := done(tag)
-		a.d.Acknowledger = w
-		acks <- a
+		acks <- done(tag)
 	}
 	close(acks)
-	<-finished
+	<-ended
 	if assert.Len(t, w.ops, 4) {
 		assert.ElementsMatch(t, []string{"ack 2 false", "ack 3 false", "ack 4 false"}, w.ops[:3])
 		assert.Equal(t, "ack 1 true", w.ops[3])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/transporttest"
 )
 
 // TestWorkersBoundConcurrency: a server with workers=N runs at most N calls
@@ -25,13 +27,10 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
 	reg := funcs.NewRegistry()
-	var running, most atomic.Int32
+	var g transporttest.Gauge
 	release := make(chan struct{})
 	reg.MustRegister("hold", func(ctx context.Context) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
+		defer g.Enter()()
 		select {
 		case <-release:
 			return nil
@@ -54,9 +53,9 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 			errs <- c.Call(ctxT(t, 20*time.Second), "hold", nil, nil)
 		}()
 	}
-	require.Eventually(t, func() bool { return running.Load() == workers }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return g.Running() == workers }, 10*time.Second, 5*time.Millisecond)
 	time.Sleep(200 * time.Millisecond) // time for more to start, were they allowed
-	assert.Equal(t, int32(workers), running.Load(), "calls running at once")
+	assert.Equal(t, workers, g.Running(), "calls running at once")
 	// The callers' goroutines are ours; the server adds none per call.
 	assert.Less(t, runtime.NumGoroutine()-before, calls+20, "goroutines while %d calls wait", calls)
 	close(release)
@@ -65,7 +64,7 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 	for err := range errs {
 		assert.NoError(t, err)
 	}
-	assert.Equal(t, int32(workers), most.Load(), "never more than workers at once")
+	assert.Equal(t, workers, g.Most(), "never more than workers at once")
 }
 
 // TestMaxInFlightIsWorkers: WithMaxInFlight(n) means n calls at once on an
@@ -125,4 +124,47 @@ func TestMaxInFlightIsWorkers(t *testing.T) {
 	assert.ErrorContains(t, err, "at most")
 	_, err = Dial(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q, "timeout", "2s"), transport.WithTimeout(time.Second))
 	assert.ErrorContains(t, err, "timeout=2s disagrees with WithTimeout(1s)")
+}
+
+// TestBytesInFlight: request bodies count against
+// transport.WithMaxBytesInFlight until their reply is out; requests
+// beyond it wait in their workers (no busy fault: the broker holds the
+// backlog) and run as bytes come free.
+func TestBytesInFlight(t *testing.T) {
+	broker := brokerURL(t)
+	q := testQueue(t, broker)
+	reg := funcs.NewRegistry()
+	var g transporttest.Gauge
+	release := make(chan struct{})
+	reg.MustRegister("hold", func(ctx context.Context, s string) int {
+		defer g.Enter()()
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return len(s)
+	})
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg,
+		transport.WithMaxMessageSize(6000), transport.WithMaxBytesInFlight(6000))
+	require.NoError(t, err)
+	defer srv.Close()
+	c := dialClient(t, withParams(t, broker, "queue", q))
+
+	big := strings.Repeat("x", 2500) // bodies of about 2.7 kB: two fit
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- c.Call(ctxT(t, 20*time.Second), "hold", []any{big}, nil) }()
+	}
+	require.Eventually(t, func() bool {
+		_, waiting := srv.svc.BytesInFlight()
+		return g.Running() == 2 && waiting == 2
+	}, 10*time.Second, time.Millisecond, "two run, two wait for their bytes")
+	close(release)
+	for range 4 {
+		assert.NoError(t, <-errs)
+	}
+	assert.Equal(t, 2, g.Most(), "never more than two at once")
+	held, waiting := srv.svc.BytesInFlight()
+	assert.Zero(t, held)
+	assert.Zero(t, waiting)
 }

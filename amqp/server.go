@@ -550,14 +550,14 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("amqp: panic while handling a request; dropping it", "panic", p, "correlation_id", d.CorrelationId)
-			ss.acks <- pendingAck{d: d}
+			ss.acks <- finished(d, nil, false)
 		}
 	}()
 	ctx := s.callCtx
 	if dl, ok := deadlineOf(d); ok {
 		if !time.Now().Before(dl) {
 			s.log.Debug("amqp: skipping an expired request", "correlation_id", d.CorrelationId)
-			ss.acks <- pendingAck{d: d}
+			ss.acks <- finished(d, nil, false)
 			return
 		}
 		var cancel context.CancelFunc
@@ -581,6 +581,14 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			c.EncodeFault(reply, fault)
 		}
 	} else {
+		// The body's bytes count against the server's bytes in flight
+		// until the reply is out: a worker waits here (the broker keeps
+		// the rest) while larger requests take them.
+		n := int64(len(d.Body))
+		if err := s.svc.Reserve(s.callCtx, n); err != nil {
+			return // Close: leave the request unacked for another server
+		}
+		defer s.svc.Unreserve(n)
 		callCtx, cancel := s.track(s.peerContext(ctx, d), d)
 		fault, refused = s.svc.Serve(callCtx, c, &req, reply)
 		s.untrack(d, cancel)
@@ -595,7 +603,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			"bytes", len(d.Body), "correlation_id", d.CorrelationId, "fault", fault.Message)
 	}
 	if reply == nil {
-		ss.acks <- pendingAck{d: d, poison: refused}
+		ss.acks <- finished(d, nil, refused)
 		return
 	}
 	dc, err := ss.ch.PublishWithDeferredConfirm("", d.ReplyTo, true, false, amqp091.Publishing{
@@ -611,7 +619,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		s.log.Debug("amqp: publish reply", "err", err)
 		return
 	}
-	ss.acks <- pendingAck{d: d, dc: dc, poison: refused}
+	ss.acks <- finished(d, dc, refused)
 }
 
 // deadlineOf returns the caller's deadline a request carries.

@@ -35,6 +35,8 @@ type Registry struct {
 	mu      sync.Mutex        // serialises writers of methods
 	handler transport.Handler // the middleware chain; nil without middleware
 	logger  *slog.Logger
+	// maxMulticall bounds the calls of one system.multicall.
+	maxMulticall int
 }
 
 // Option configures a Registry.
@@ -44,6 +46,7 @@ type config struct {
 	middleware    []transport.Interceptor
 	introspection bool
 	logger        *slog.Logger
+	maxMulticall  int
 }
 
 // WithMiddleware adds middleware around every call the registry runs,
@@ -65,6 +68,14 @@ func WithoutIntrospection() Option {
 	return func(c *config) { c.introspection = false }
 }
 
+// WithMaxMulticall bounds how many calls one system.multicall may hold
+// (DefaultMaxMulticall, 1000, by default); a larger one is refused with
+// a fault matching transport.ErrTooLarge before any of its calls run. A
+// value below 1 keeps the default.
+func WithMaxMulticall(n int) Option {
+	return func(c *config) { c.maxMulticall = n }
+}
+
 // WithLogger sets where panics in registered functions are reported, with
 // their stack. The default is silent.
 func WithLogger(l *slog.Logger) Option {
@@ -82,7 +93,10 @@ func New(opts ...Option) *Registry {
 			o(&c)
 		}
 	}
-	r := &Registry{logger: c.logger}
+	r := &Registry{logger: c.logger, maxMulticall: c.maxMulticall}
+	if r.maxMulticall < 1 {
+		r.maxMulticall = DefaultMaxMulticall
+	}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}

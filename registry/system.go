@@ -39,20 +39,51 @@ func (r *Registry) registerSystem() {
 			"per call, [result] or {faultCode, faultString}."))
 }
 
+// DefaultMaxMulticall is how many calls one system.multicall may hold
+// unless WithMaxMulticall says otherwise. It bounds what a small request
+// can make a server do: each call runs in turn inside one call slot and
+// under one deadline, and clients batch tens or hundreds of calls, not
+// thousands.
+const DefaultMaxMulticall = 1000
+
 // multicall runs each call of a system.multicall request in order. A bad
 // entry gets a fault of its own, as in Python, and the others still run.
-func (r *Registry) multicall(ctx context.Context, calls []any) []any {
+// A multicall of more calls than the registry's limit is refused before
+// any runs, and one whose results already pass the server's reply size
+// limit (transport.ReplyLimit) stops there: both with an error wrapping
+// transport.ErrTooLarge, so that a small request cannot make the server
+// build a reply it will refuse anyway.
+func (r *Registry) multicall(ctx context.Context, calls []any) ([]any, error) {
+	if len(calls) > r.maxMulticall {
+		return nil, fmt.Errorf("%w: system.multicall of %d calls exceeds the limit of %d (registry.WithMaxMulticall)",
+			transport.ErrTooLarge, len(calls), r.maxMulticall)
+	}
+	limit := transport.ReplyLimit(ctx)
+	var size int64
 	out := make([]any, len(calls))
 	for i, c := range calls {
+		var entry any
 		result, err := r.oneOfMulticall(ctx, c)
+		if err == nil {
+			// Wire values now, to measure them; the codec would convert
+			// them anyway.
+			if result, err = wire.Convert(result); err != nil {
+				err = fmt.Errorf("%w: the result of call %d cannot travel: %w", transport.ErrInternal, i, err)
+			}
+		}
 		if err != nil {
 			f := transport.ToRemote(err)
-			out[i] = map[string]any{"faultCode": int64(f.Code), "faultString": f.Message}
-			continue
+			entry = map[string]any{"faultCode": int64(f.Code), "faultString": f.Message}
+		} else {
+			entry = []any{result}
 		}
-		out[i] = []any{result}
+		if size += wire.MinSize(entry, max(limit-size, 1)); size > limit {
+			return nil, fmt.Errorf("%w: the results of the first %d of %d calls of system.multicall exceed the reply limit of %d bytes",
+				transport.ErrTooLarge, i+1, len(calls), limit)
+		}
+		out[i] = entry
 	}
-	return out
+	return out, nil
 }
 
 func (r *Registry) oneOfMulticall(ctx context.Context, entry any) (any, error) {

@@ -3,6 +3,8 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,14 +154,14 @@ func TestMulticall(t *testing.T) {
 		require.True(t, ok, "faultString is a string, got %T", m["faultString"])
 		return code, msg
 	}
-	assert.Equal(t, []any{5}, out[0])
+	assert.Equal(t, []any{int64(5)}, out[0], "results are wire values")
 	code, msg := fault(1)
 	assert.Equal(t, int64(transport.CodeInvalidParams), code)
 	assert.Contains(t, msg, "n must not be negative")
 	code, msg = fault(2)
 	assert.Equal(t, int64(transport.CodeMethodNotFound), code)
 	assert.Contains(t, msg, `"nope"`)
-	assert.Equal(t, []any{13}, out[3])
+	assert.Equal(t, []any{int64(13)}, out[3])
 	assert.Equal(t, []any{nil}, out[4])
 	code, msg = fault(5)
 	assert.Equal(t, int64(transport.CodeInvalidParams), code)
@@ -218,7 +220,7 @@ func TestMulticallRunsEntriesThroughMiddleware(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{registry.Multicall, "fun_add", "fib"}, seen)
 	out := got.([]any)
-	assert.Equal(t, []any{2}, out[0])
+	assert.Equal(t, []any{int64(2)}, out[0])
 	assert.Equal(t, int64(transport.CodeMethodNotFound), out[1].(map[string]any)["faultCode"])
 }
 
@@ -250,4 +252,44 @@ func TestWithoutIntrospection(t *testing.T) {
 	got, err := dispatch(t, reg, registry.ListMethods)
 	require.NoError(t, err)
 	assert.Equal(t, "mine", got)
+}
+
+// TestMulticallLimits: a multicall of more calls than the limit is
+// refused before any runs; one whose results pass the reply size limit
+// stops there; a result that cannot travel is its entry's fault.
+func TestMulticallLimits(t *testing.T) {
+	var ran int
+	reg := registry.New(registry.WithMaxMulticall(3))
+	require.NoError(t, reg.Register("count", func() int { ran++; return ran }))
+	require.NoError(t, reg.Register("blob", func() string { ran++; return strings.Repeat("x", 1_000_000) }))
+	require.NoError(t, reg.Register("chan", func() any { return make(chan int) }))
+	entry := func(method string) any { return map[string]any{"methodName": method} }
+
+	_, err := dispatch(t, reg, registry.Multicall, []any{entry("count"), entry("count"), entry("count"), entry("count")})
+	require.ErrorIs(t, err, transport.ErrTooLarge)
+	assert.ErrorContains(t, err, "system.multicall of 4 calls exceeds the limit of 3 (registry.WithMaxMulticall)")
+	assert.Zero(t, ran, "none of its calls ran")
+	got, err := dispatch(t, reg, registry.Multicall, []any{entry("count"), entry("chan"), entry("count")})
+	require.NoError(t, err)
+	assert.Equal(t, []any{[]any{int64(1)}, map[string]any{"faultCode": int64(transport.CodeInternal),
+		"faultString": "rpcwire: internal server error: the result of call 1 cannot travel: cannot encode a value of type chan int"}, []any{int64(2)}}, got)
+
+	// The default limit is 1000; results past the reply limit (4 MiB
+	// outside a server) stop the multicall.
+	reg = registry.New()
+	require.NoError(t, reg.Register("count", func() int { ran++; return ran }))
+	require.NoError(t, reg.Register("blob", func() string { ran++; return strings.Repeat("x", 1_000_000) }))
+	ran = 0
+	_, err = dispatch(t, reg, registry.Multicall, slices.Repeat([]any{entry("count")}, 1001))
+	assert.ErrorContains(t, err, "exceeds the limit of 1000")
+	assert.Zero(t, ran)
+	got, err = dispatch(t, reg, registry.Multicall, slices.Repeat([]any{entry("count")}, 1000))
+	require.NoError(t, err)
+	assert.Len(t, got, 1000)
+	ran = 0
+	_, err = dispatch(t, reg, registry.Multicall, slices.Repeat([]any{entry("blob")}, 10))
+	require.ErrorIs(t, err, transport.ErrTooLarge)
+	assert.ErrorContains(t, err, "the results of the first 5 of 10 calls of system.multicall exceed the reply limit of 4194304 bytes")
+	assert.Equal(t, 5, ran, "it stopped there")
+	assert.Equal(t, registry.DefaultMaxMulticall, 1000)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +64,8 @@ func (dispatcher) Dispatch(ctx context.Context, method string, args []any) (any,
 		return args[0], nil
 	case "big":
 		return strings.Repeat("x", 1000), nil
+	case "huge": // 10 MB of XML
+		return make([]int, 400_000), nil
 	case "chan":
 		return make(chan int), nil
 	case "wait":
@@ -115,6 +118,24 @@ func TestServiceServe(t *testing.T) {
 			assert.LessOrEqual(t, len(reply.Body), 500, "no reply beyond the limit")
 		})
 	}
+
+	// The XML codec stops encoding a reply once it passes the limit, as
+	// a ReplyLimiter; a codec that is none is checked afterwards.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var reply transport.Message
+	fault, _ := svc.Serve(context.Background(), xml, encodeCall(t, "huge"), &reply)
+	runtime.ReadMemStats(&after)
+	require.NotNil(t, fault)
+	assert.Equal(t, transport.CodeTooLarge, fault.Code)
+	assert.Equal(t, "reply to huge exceeds the server's limit of 500 bytes", fault.Message)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "the 10 MB reply was not built (the result itself is 3 MB)")
+	plain := struct{ transport.Codec }{xml}
+	var reply2 transport.Message
+	fault, _ = svc.Serve(context.Background(), plain, encodeCall(t, "big"), &reply2)
+	require.NotNil(t, fault)
+	assert.Equal(t, transport.CodeTooLarge, fault.Code)
+	assert.Contains(t, fault.Message, "reply of 1120 bytes to big exceeds the server's limit of 500")
 
 	assert.Equal(t, 2, svc.MaxInFlight())
 	require.True(t, svc.TryAcquire())

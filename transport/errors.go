@@ -25,6 +25,12 @@ var (
 	ErrConnection = errors.New("rpcwire: connection failed")
 	// ErrMethodNotFound means the server has no method of that name.
 	ErrMethodNotFound = errors.New("rpcwire: method not found")
+	// ErrNotFound means a server answered that nothing is at the address
+	// called: an HTTP 404 Not Found. Either the URL's path has no
+	// XML-RPC endpoint, or the server is one that answers an unknown
+	// method so (npm's xmlrpc does): unlike ErrMethodNotFound it does not
+	// say which, and unlike ErrNoServer a server is there.
+	ErrNotFound = errors.New("rpcwire: not found")
 	// ErrInvalidParams means the arguments do not fit the method: wrong
 	// count, wrong type or a value out of range.
 	ErrInvalidParams = errors.New("rpcwire: invalid params")
@@ -74,14 +80,13 @@ func (e *RemoteError) Error() string {
 
 // Is reports whether the fault matches one of the package's sentinel
 // errors, so errors.Is(err, ErrMethodNotFound) holds for a fault that a
-// server returned with the matching code. Python's SimpleXMLRPCServer
-// reports everything as fault 1 with a message; its "not supported" text is
-// recognised as ErrMethodNotFound too.
+// server returned with the matching code. Servers that report an unknown
+// method with a code of their own are recognised by code and text (see
+// methodNotFound).
 func (e *RemoteError) Is(target error) bool {
 	switch target {
 	case ErrMethodNotFound:
-		return e.Code == CodeMethodNotFound ||
-			(e.Code == 1 && strings.Contains(e.Message, "is not supported"))
+		return e.Code == CodeMethodNotFound || methodNotFound(e)
 	case ErrInvalidParams:
 		return e.Code == CodeInvalidParams
 	case ErrParse:
@@ -94,6 +99,41 @@ func (e *RemoteError) Is(target error) bool {
 		return e.Code == CodeTooLarge
 	case ErrTimeout, context.DeadlineExceeded:
 		return e.Code == CodeTimeout
+	}
+	return false
+}
+
+// unknownMethodFaults are the unknown-method faults of servers that do
+// not use CodeMethodNotFound, by code and a test of the text that leaves
+// no doubt. (PHP's xmlrpc extension and WordPress's IXR use -32601;
+// npm's xmlrpc answers HTTP 404 instead of a fault.)
+var unknownMethodFaults = []struct {
+	code int
+	is   func(msg string) bool
+}{
+	// Python's SimpleXMLRPCServer reports every error as fault 1:
+	// `<class 'Exception'>:method "x" is not supported`.
+	{1, func(msg string) bool {
+		return strings.Contains(msg, `method "`) && strings.HasSuffix(msg, `" is not supported`)
+	}},
+	// Ruby's xmlrpc gem (ERR_METHOD_MISSING): "Method x missing or wrong
+	// number of parameters!". The gem dispatches by name and number of
+	// arguments, so with a wrong count it means the same: no method of
+	// that name takes that many.
+	{1, func(msg string) bool {
+		return strings.HasPrefix(msg, "Method ") && strings.HasSuffix(msg, " missing or wrong number of parameters!")
+	}},
+	// PHP's phpxmlrpc library: "Unknown method".
+	{1, func(msg string) bool { return strings.HasPrefix(msg, "Unknown method") }},
+}
+
+// methodNotFound reports whether f is another server's way of saying it
+// has no such method.
+func methodNotFound(f *RemoteError) bool {
+	for _, u := range unknownMethodFaults {
+		if f.Code == u.code && u.is(f.Message) {
+			return true
+		}
 	}
 	return false
 }

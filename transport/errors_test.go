@@ -16,7 +16,7 @@ import (
 // sentinels are all the package's sentinel errors.
 var sentinels = []error{
 	transport.ErrNoServer, transport.ErrTimeout, transport.ErrClosed, transport.ErrConnection,
-	transport.ErrMethodNotFound, transport.ErrInvalidParams, transport.ErrParse, transport.ErrInternal,
+	transport.ErrMethodNotFound, transport.ErrNotFound, transport.ErrInvalidParams, transport.ErrParse, transport.ErrInternal,
 	transport.ErrBusy, transport.ErrTooLarge, transport.ErrUnauthorized, transport.ErrUnknownScheme,
 }
 
@@ -70,7 +70,14 @@ func TestRemoteErrorIs(t *testing.T) {
 		{"python not supported", &transport.RemoteError{Code: 1, Message: `<class 'Exception'>:method "nope" is not supported`},
 			[]error{transport.ErrMethodNotFound}},
 		{"python other fault", &transport.RemoteError{Code: 1, Message: "<class 'ZeroDivisionError'>:division by zero"}, nil},
-		{"not supported text with another code", &transport.RemoteError{Code: 2, Message: "is not supported"}, nil},
+		{"not supported text with another code", &transport.RemoteError{Code: 2, Message: `method "x" is not supported`}, nil},
+		{"python, a method's own text", &transport.RemoteError{Code: 1, Message: "<class 'ValueError'>:format is not supported"}, nil},
+		{"ruby missing method", &transport.RemoteError{Code: 1, Message: "Method no_such_method missing or wrong number of parameters!"},
+			[]error{transport.ErrMethodNotFound}},
+		{"ruby, another fault 1", &transport.RemoteError{Code: 1, Message: "Method x failed"}, nil},
+		{"ruby text with another code", &transport.RemoteError{Code: 2, Message: "Method x missing or wrong number of parameters!"}, nil},
+		{"phpxmlrpc unknown method", &transport.RemoteError{Code: 1, Message: "Unknown method"}, []error{transport.ErrMethodNotFound}},
+		{"php extension", &transport.RemoteError{Code: -32601, Message: "server error. method not found.\n\nx"}, []error{transport.ErrMethodNotFound}},
 		{"invalid params", &transport.RemoteError{Code: transport.CodeInvalidParams}, []error{transport.ErrInvalidParams}},
 		{"parse", &transport.RemoteError{Code: transport.CodeParse}, []error{transport.ErrParse}},
 		{"invalid request", &transport.RemoteError{Code: transport.CodeInvalidRequest}, []error{transport.ErrParse}},

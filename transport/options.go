@@ -20,6 +20,10 @@ const (
 	// server's default is lower (see the amqp package): there the broker
 	// holds the backlog, so extra calls wait rather than fail.
 	DefaultMaxInFlight = 1024
+	// DefaultBytesInFlight is how many requests of the largest size a
+	// server holds at once by default (see WithMaxBytesInFlight): 8, or 32
+	// MiB with the default message size limit.
+	DefaultBytesInFlight = 8
 )
 
 // ErrUnsupported means a transport was given an option it cannot honour
@@ -63,6 +67,11 @@ type ServerOptions struct {
 	// to more depends on the transport: HTTP and mem answer them with a
 	// busy fault, AMQP leaves them in the broker's queue.
 	MaxInFlight int
+	// MaxBytesInFlight bounds the bytes of the requests an HTTP or AMQP
+	// server holds at once, from reading a body to sending its reply
+	// (DefaultBytesInFlight times MaxSize when zero, and never less than
+	// MaxSize).
+	MaxBytesInFlight int64
 	// CallTimeout bounds how long one call may run on the server; zero
 	// means only the caller's deadline bounds it.
 	CallTimeout time.Duration
@@ -131,6 +140,13 @@ func (o *ClientOptions) MaxSize() int64 { return orDefault(o.MaxMessageSize, Def
 
 // MaxSize returns MaxMessageSize, or DefaultMaxMessageSize when unset.
 func (o *ServerOptions) MaxSize() int64 { return orDefault(o.MaxMessageSize, DefaultMaxMessageSize) }
+
+// MaxBytes returns MaxBytesInFlight, or DefaultBytesInFlight times MaxSize
+// when unset; never less than MaxSize, so that a request of the largest
+// size can always be served.
+func (o *ServerOptions) MaxBytes() int64 {
+	return max(orDefault(o.MaxBytesInFlight, DefaultBytesInFlight*o.MaxSize()), o.MaxSize())
+}
 
 func orDiscard(l *slog.Logger) *slog.Logger {
 	if l == nil {
@@ -221,6 +237,26 @@ func WithMaxInFlight(n int) ServerOption {
 			return fmt.Errorf("rpcwire: WithMaxInFlight(%d): the limit must be positive", n)
 		}
 		o.MaxInFlight = n
+		return nil
+	})
+}
+
+// WithMaxBytesInFlight bounds the bytes of the requests a server holds at
+// once, n > 0, counted from reading a body to sending its reply (by
+// default 8 times the message size limit, 32 MiB; never less than that
+// limit). Decoded, a request takes a few times its size in memory (a body
+// of many small structs, such as a hostile system.multicall, up to four
+// times), so this is what keeps a server's memory bounded when many large
+// requests come at once. A request beyond it waits: over HTTP before its
+// body is read (and, after 10 seconds, gets a busy fault, ErrBusy), over
+// AMQP in its worker while the broker keeps the rest. The in-process
+// transport (mem) has no bodies to bound.
+func WithMaxBytesInFlight(n int64) ServerOption {
+	return serverOnly(func(o *ServerOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("rpcwire: WithMaxBytesInFlight(%d): the limit must be positive", n)
+		}
+		o.MaxBytesInFlight = n
 		return nil
 	})
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -20,6 +21,7 @@ type Service struct {
 	maxSize int64
 	timeout time.Duration
 	slots   chan struct{}
+	bytes   budget // request bytes held at once
 }
 
 // NewService returns a Service running calls on d with o's limits and
@@ -31,6 +33,7 @@ func NewService(d Dispatcher, o *ServerOptions, maxInFlight int) *Service {
 		maxSize: o.MaxSize(),
 		timeout: o.CallTimeout,
 		slots:   make(chan struct{}, max(maxInFlight, 1)),
+		bytes:   budget{size: o.MaxBytes()},
 	}
 	if len(o.Interceptors) > 0 {
 		s.handler = Chain(s.dispatch, o.Interceptors...)
@@ -41,6 +44,38 @@ func NewService(d Dispatcher, o *ServerOptions, maxInFlight int) *Service {
 // dispatch is the innermost Handler of the server's interceptors.
 func (s *Service) dispatch(ctx context.Context, req *Request) (any, error) {
 	return s.d.Dispatch(ctx, req.Method, req.Args)
+}
+
+// MaxBytesInFlight is the bytes of requests the server holds at once (see
+// WithMaxBytesInFlight).
+func (s *Service) MaxBytesInFlight() int64 { return s.bytes.size }
+
+// Reserve takes n bytes of the server's requests in flight for a request
+// of n bytes (at most MaxMessageSize are counted: a larger request is
+// refused unread or undecoded), waiting while others hold them, in the
+// order requests came, until ctx ends (its error is returned). A
+// transport reserves a request's bytes before it reads or decodes the
+// request and gives them back with Unreserve once its reply is sent.
+func (s *Service) Reserve(ctx context.Context, n int64) error {
+	return s.bytes.acquire(ctx, s.clampBytes(n))
+}
+
+// TryReserve is Reserve that does not wait: it reports whether it took
+// the bytes.
+func (s *Service) TryReserve(n int64) bool { return s.bytes.tryAcquire(s.clampBytes(n)) }
+
+// Unreserve gives back bytes taken with Reserve or TryReserve, with the
+// same n.
+func (s *Service) Unreserve(n int64) { s.bytes.release(s.clampBytes(n)) }
+
+func (s *Service) clampBytes(n int64) int64 { return min(max(n, 0), s.maxSize) }
+
+// BytesInFlight reports the bytes of requests the server holds now and
+// how many requests wait for theirs.
+func (s *Service) BytesInFlight() (held int64, waiting int) {
+	s.bytes.mu.Lock()
+	defer s.bytes.mu.Unlock()
+	return s.bytes.used, s.bytes.waiters.Len()
 }
 
 // MaxMessageSize is the request and reply size limit, in bytes.
@@ -119,6 +154,9 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 	if len(call.md) > 0 {
 		ctx = NewIncomingContext(ctx, call.md)
 	}
+	if s.maxSize != DefaultMaxMessageSize {
+		ctx = context.WithValue(ctx, replyLimitKey{}, s.maxSize)
+	}
 	var (
 		result any
 		err    error
@@ -137,9 +175,19 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 	}
 	if fault == nil {
 		start := len(reply.Body)
-		if err := c.EncodeReply(reply, result); err != nil {
+		var err error
+		if rl, ok := c.(ReplyLimiter); ok {
+			err = rl.EncodeReplyWithin(reply, result, s.maxSize)
+		} else {
+			err = c.EncodeReply(reply, result)
+		}
+		switch n := int64(len(reply.Body) - start); {
+		case errors.Is(err, ErrTooLarge): // stopped as soon as it passed the limit
+			fault = &RemoteError{Code: CodeTooLarge,
+				Message: fmt.Sprintf("reply to %s exceeds the server's limit of %d bytes", call.Method, s.maxSize)}
+		case err != nil:
 			fault = &RemoteError{Code: CodeInternal, Message: "encode result of " + call.Method + ": " + err.Error()}
-		} else if n := int64(len(reply.Body) - start); n > s.maxSize {
+		case n > s.maxSize:
 			fault = &RemoteError{Code: CodeTooLarge,
 				Message: fmt.Sprintf("reply of %d bytes to %s exceeds the server's limit of %d", n, call.Method, s.maxSize)}
 		}
@@ -184,4 +232,19 @@ func (s *Service) Serve(ctx context.Context, c Codec, req, reply *Message) (faul
 		return fault, true
 	}
 	return s.Run(ctx, c, call, reply), false
+}
+
+type replyLimitKey struct{}
+
+// ReplyLimit returns the reply size limit of the server running the call
+// whose context is ctx (its WithMaxMessageSize), for a Dispatcher that
+// builds a reply out of many results, as system.multicall does, to stop
+// once it is sure to pass it. Outside a server's call it returns
+// DefaultMaxMessageSize. (Run puts the limit in the context only when it
+// is not the default, which costs nothing per call.)
+func ReplyLimit(ctx context.Context) int64 {
+	if n, ok := ctx.Value(replyLimitKey{}).(int64); ok {
+		return n
+	}
+	return DefaultMaxMessageSize
 }

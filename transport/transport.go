@@ -46,6 +46,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 )
 
 // Client calls methods on a remote server. Implementations are safe for
@@ -168,8 +169,44 @@ type BodyCodec interface {
 	DecodeReply(body []byte) (result any, err error)
 }
 
+// ReplyLimiter is a Codec that can stop encoding a reply as soon as it
+// grows past a size, rather than build it whole only to have it refused:
+// the serve path (Service) uses it when a codec has it, with the server's
+// message size limit.
+type ReplyLimiter interface {
+	// EncodeReplyWithin is EncodeReply that fails with an error wrapping
+	// ErrTooLarge once the reply it appends to m passes limit bytes.
+	EncodeReplyWithin(m *Message, result any, limit int64) error
+}
+
+// BodyReplyLimiter is a BodyCodec that can stop encoding a reply early
+// (see ReplyLimiter); the Codec BodyOnly makes of it then does.
+type BodyReplyLimiter interface {
+	// AppendReplyWithin is AppendReply that fails with an error wrapping
+	// ErrTooLarge once the reply passes limit bytes.
+	AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error)
+}
+
+// SizeLimit is what an encoder that stops early (a ReplyLimiter or
+// BodyReplyLimiter) checks as it appends to a buffer: whether the bytes
+// appended since Start pass Max (never, when Max is not positive).
+type SizeLimit struct {
+	Max   int64
+	Start int
+}
+
+// Passed reports whether dst has grown past the limit.
+func (l SizeLimit) Passed(dst []byte) bool { return l.Max > 0 && int64(len(dst)-l.Start) > l.Max }
+
+// Err is the error of an encoding stopped at the limit; it wraps
+// ErrTooLarge.
+func (l SizeLimit) Err() error {
+	return fmt.Errorf("%w: the encoding passed %d bytes", ErrTooLarge, l.Max)
+}
+
 // BodyOnly returns a Codec that reads and writes only the body (and the
-// content type) of a message, with b.
+// content type) of a message, with b. It is a ReplyLimiter; it stops a
+// reply early when b is a BodyReplyLimiter.
 func BodyOnly(b BodyCodec) Codec { return bodyOnly{b} }
 
 type bodyOnly struct{ b BodyCodec }
@@ -190,6 +227,19 @@ func (c bodyOnly) DecodeCall(m *Message) (string, []any, error) { return c.b.Dec
 
 func (c bodyOnly) EncodeReply(m *Message, result any) error {
 	body, err := c.b.AppendReply(m.Body, result)
+	if err != nil {
+		return err
+	}
+	m.Body, m.ContentType = body, c.b.ContentType()
+	return nil
+}
+
+func (c bodyOnly) EncodeReplyWithin(m *Message, result any, limit int64) error {
+	lb, ok := c.b.(BodyReplyLimiter)
+	if !ok {
+		return c.EncodeReply(m, result)
+	}
+	body, err := lb.AppendReplyWithin(m.Body, result, limit)
 	if err != nil {
 		return err
 	}

@@ -58,8 +58,12 @@ const OneWayHeader = "X-Rpcwire-Oneway"
 // WithMaxMessageSize bounds request and reply bodies. A call's deadline
 // travels to the server in TimeoutHeader.
 //
-// Replies other than 200 OK fail with *StatusError; redirects (307, 308)
-// are followed as net/http does.
+// Replies other than 200 OK fail with *StatusError. Redirects are not
+// followed: a redirect is a *StatusError naming its status and Location,
+// as in Python's xmlrpc.client, so a call and its credentials never go
+// anywhere but the dialled URL, and no answer to anything but the call's
+// POST is taken as its result. DialConfig.FollowRedirects follows
+// redirects within the dialled origin.
 //
 // A call sent on a kept-alive connection that the server closes before any
 // byte of the reply (as a server does with its idle connections when it
@@ -68,6 +72,31 @@ const OneWayHeader = "X-Rpcwire-Oneway"
 // then lose no call. A server shutting down never ran such a call; one that
 // crashed mid-call may have, so, as over AMQP, delivery is at-least-once.
 func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (transport.Client, error) {
+	var dc DialConfig
+	return dc.Dial(ctx, u, opts...)
+}
+
+// DialConfig holds settings of the client Dial returns that only XML-RPC
+// over HTTP has. A zero field means its default; the zero DialConfig is
+// what Dial uses. To use one with rpcwire.Dial's URL switching, put its
+// Dial method in your own transport.Table.
+type DialConfig struct {
+	// FollowRedirects makes the client follow a 307 or 308 redirect
+	// (which keep the method and the body) to a URL of the dialled
+	// origin, the same scheme, host and port, resending the call with its
+	// credentials, at most 10 redirects in a row. Any other redirect
+	// stays an error: to another origin (the credentials would go with
+	// the call), or 301, 302 and 303, which would turn the call's POST
+	// into a GET. Off by default, as in Python's xmlrpc.client.
+	FollowRedirects bool
+}
+
+// maxRedirects bounds the redirects a call follows in a row, as net/http
+// does.
+const maxRedirects = 10
+
+// Dial is the package's Dial with cfg's settings.
+func (cfg *DialConfig) Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (transport.Client, error) {
 	o, err := transport.NewClientOptions(opts...)
 	if err != nil {
 		return nil, err
@@ -124,10 +153,11 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 		target:  target,
 		auth:    auth,
 		tr:      tr,
-		hc:      &http.Client{Transport: tr},
 		conns:   conns,
 		maxSize: o.MaxSize(),
+		follow:  cfg.FollowRedirects,
 	}
+	car.hc = &http.Client{Transport: tr, CheckRedirect: car.checkRedirect}
 	return transport.NewClient(car, transport.PickCodec(o.Codecs, xml), u.Redacted(), &o), nil
 }
 
@@ -140,6 +170,37 @@ type carrier struct {
 	hc      *http.Client
 	conns   *connSet // every connection tr opened, so Close can end calls in flight
 	maxSize int64
+	follow  bool // DialConfig.FollowRedirects
+}
+
+// checkRedirect lets net/http follow a redirect only as
+// DialConfig.FollowRedirects says; otherwise the redirect is the reply,
+// which the carrier turns into a *StatusError. net/http keeps the method,
+// the body and every header (Authorization included) on a 307 or 308 to
+// the same host.
+func (c *carrier) checkRedirect(req *http.Request, via []*http.Request) error {
+	code := req.Response.StatusCode
+	if !c.follow || len(via) > maxRedirects ||
+		(code != http.StatusTemporaryRedirect && code != http.StatusPermanentRedirect) || !sameOrigin(req.URL, c.target) {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// port is u's port, or its scheme's default.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 // RoundTrip implements transport.Carrier: it posts req and reads the 200
@@ -251,25 +312,59 @@ func (c *carrier) transportError(err error) error {
 }
 
 // StatusError is a reply with an HTTP status other than 200 OK: the server
-// (or a proxy in front of it) refused the request before XML-RPC began.
-// errors.Is matches it with transport.ErrUnauthorized (401, 403),
-// ErrTooLarge (413), ErrNoServer (404: nothing serves the URL's path) and
-// ErrBusy (429, 503).
+// (or a proxy in front of it) refused the request before XML-RPC began, or
+// redirected it. errors.Is matches it with transport.ErrUnauthorized (401,
+// 403), ErrTooLarge (413), ErrNotFound (404: no XML-RPC endpoint at the
+// path, or a server that answers an unknown method so, as npm's xmlrpc
+// does), ErrInternal (500: Ruby's server answers so when it cannot write
+// a result) and ErrBusy (429, 503). A redirect matches none of them.
 type StatusError struct {
 	// StatusCode is the HTTP status code, e.g. 404.
 	StatusCode int
 	// Status is the status line's text, e.g. "404 Not Found".
 	Status string
+	// Path is the URL path of the request that got the reply, e.g. "/RPC2".
+	Path string
+	// Location is where a redirect pointed (without credentials), empty
+	// for other replies.
+	Location string
 	// Body is the start of the reply body, for the message.
 	Body string
 }
 
 // Error implements error.
 func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return "HTTP " + e.Status
+	var b strings.Builder
+	b.WriteString("HTTP ")
+	b.WriteString(e.Status)
+	if e.Path != "" {
+		b.WriteString(" for ")
+		b.WriteString(e.Path)
 	}
-	return fmt.Sprintf("HTTP %s: %s", e.Status, e.Body)
+	switch {
+	case isRedirect(e.StatusCode) || e.Location != "":
+		b.WriteString(": redirect")
+		if e.Location != "" {
+			b.WriteString(" to ")
+			b.WriteString(e.Location)
+		}
+		b.WriteString(" not followed (XML-RPC calls follow 307 and 308 within their origin only, with xmlrpc.DialConfig.FollowRedirects)")
+	case e.Body != "":
+		b.WriteString(": ")
+		b.WriteString(e.Body)
+	}
+	return b.String()
+}
+
+// isRedirect reports whether code is one of the redirects net/http would
+// follow.
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 // Is maps the status to the transport package's sentinel errors.
@@ -279,22 +374,37 @@ func (e *StatusError) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case transport.ErrTooLarge:
 		return e.StatusCode == http.StatusRequestEntityTooLarge
-	case transport.ErrNoServer:
+	case transport.ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
+	case transport.ErrInternal:
+		return e.StatusCode == http.StatusInternalServerError
 	case transport.ErrBusy:
 		return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable
 	}
 	return false
 }
 
-// maxErrorBody bounds how much of a non-200 reply goes into the error.
+// maxErrorBody bounds how much of a non-200 reply (and of a redirect's
+// Location) goes into the error.
 const maxErrorBody = 256
 
 func newStatusError(resp *http.Response) *StatusError {
 	var b [maxErrorBody]byte
 	n, _ := io.ReadFull(resp.Body, b[:])
 	text := strings.TrimSpace(strings.ToValidUTF8(string(b[:n]), "?"))
-	return &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Body: text}
+	se := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Body: text}
+	if resp.Request != nil && resp.Request.URL != nil {
+		se.Path = resp.Request.URL.Path
+	}
+	if loc, err := resp.Location(); err == nil {
+		se.Location = loc.Redacted()
+	} else if raw := resp.Header.Get("Location"); raw != "" {
+		se.Location = strconv.Quote(raw) // unparsable: quoted, so it cannot pass for a URL
+	}
+	if len(se.Location) > maxErrorBody {
+		se.Location = strings.ToValidUTF8(se.Location[:maxErrorBody], "") + "..."
+	}
+	return se
 }
 
 // connSet dials the client's connections and remembers the open ones:

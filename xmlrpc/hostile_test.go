@@ -228,8 +228,9 @@ func TestHostileElementCounts(t *testing.T) {
 
 // TestHostileMarkup: DOCTYPE and entity declarations (billion laughs) are
 // refused before any expansion, as are undefined entities, bodies that are
-// not UTF-8 and other encodings, in calls to the server and in replies to
-// the client.
+// not in the encoding they declare (UTF-8 when they declare none) and
+// encodings the decoder cannot read, in calls to the server and in
+// replies to the client.
 func TestHostileMarkup(t *testing.T) {
 	ts := newTestServer(t)
 	srv := ts.listen(t, "http://127.0.0.1:0/")
@@ -251,8 +252,8 @@ func TestHostileMarkup(t *testing.T) {
 		{"invalid UTF-8 in a string", call("<string>a\xff\xfeb</string>"), "UTF-8"},
 		{"invalid UTF-8 in a method name", strings.Replace(call("1"), "echo", "ec\xc3ho", 1), "UTF-8"},
 		{"invalid UTF-8 in a member name", call("<struct><member><name>\xed\xa0\x80</name><value>1</value></member></struct>"), "UTF-8"},
-		{"latin-1 text", `<?xml version="1.0" encoding="ISO-8859-1"?>` + call("caf\xe9")[len(`<?xml version="1.0"?>`):], "UTF-8"},
-		{"latin-1 declared", `<?xml version="1.0" encoding="ISO-8859-1"?>` + call("cafe")[len(`<?xml version="1.0"?>`):], "encoding"},
+		{"latin-1 text, undeclared", call("caf\xe9"), "UTF-8"},
+		{"an encoding the decoder cannot read", `<?xml version="1.0" encoding="Shift_JIS"?>` + call("cafe")[len(`<?xml version="1.0"?>`):], `unsupported encoding "Shift_JIS"`},
 		{"NUL character reference", call("a&#0;b"), `#0`},
 	} {
 		start := time.Now()

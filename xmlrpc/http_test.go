@@ -194,10 +194,13 @@ func TestPaths(t *testing.T) {
 	}
 	err = dial(t, base+"/elsewhere").Call(ctxT(t), "fun_add", []any{2, 3}, nil)
 	require.Error(t, err)
-	assert.ErrorIs(t, err, transport.ErrNoServer, "404 means nothing serves that path")
+	assert.ErrorIs(t, err, transport.ErrNotFound, "404: no endpoint at that path")
+	assert.NotErrorIs(t, err, transport.ErrNoServer, "a server answered")
 	var se *xmlrpc.StatusError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, http.StatusNotFound, se.StatusCode)
+	assert.Equal(t, "/elsewhere", se.Path)
+	assert.Contains(t, err.Error(), "HTTP 404 Not Found for /elsewhere", "the error names the status and the path")
 	assert.Contains(t, err.Error(), "/api/xmlrpc", "the 404 names the path that works")
 }
 
@@ -360,27 +363,27 @@ func TestStatusErrors(t *testing.T) {
 	}{
 		{401, transport.ErrUnauthorized},
 		{403, transport.ErrUnauthorized},
-		{404, transport.ErrNoServer},
+		{404, transport.ErrNotFound},
 		{413, transport.ErrTooLarge},
 		{429, transport.ErrBusy},
 		{503, transport.ErrBusy},
-		{500, nil},
+		{500, transport.ErrInternal},
 		{302, nil},
 	}
 	for _, tc := range cases {
 		err := dial(t, fmt.Sprintf("%s/%d", hs.URL, tc.code)).Call(ctxT(t), "fun_add", []any{1, 2}, nil)
 		var se *xmlrpc.StatusError
-		if tc.code == 302 {
-			require.Error(t, err) // a redirect without Location
-			continue
-		}
 		require.ErrorAs(t, err, &se, "%d", tc.code)
 		assert.Equal(t, tc.code, se.StatusCode)
+		assert.Equal(t, fmt.Sprintf("/%d", tc.code), se.Path)
+		if tc.code == 302 {
+			assert.ErrorContains(t, err, "HTTP 302 Found for /302: redirect not followed", "a redirect without Location")
+			continue
+		}
 		assert.Contains(t, err.Error(), "status for the test")
-		if tc.sentinel != nil {
-			assert.ErrorIs(t, err, tc.sentinel, "%d", tc.code)
-		} else {
-			assert.False(t, errors.Is(err, transport.ErrUnauthorized) || errors.Is(err, transport.ErrNoServer))
+		for _, s := range []error{transport.ErrUnauthorized, transport.ErrNotFound, transport.ErrNoServer, transport.ErrTooLarge,
+			transport.ErrBusy, transport.ErrInternal} {
+			assert.Equal(t, s == tc.sentinel, errors.Is(err, s), "%d is %v", tc.code, s)
 		}
 	}
 }

@@ -46,6 +46,7 @@ const smallReply = 2000
 var (
 	headerTextXML = []string{"text/xml"}
 	headerPost    = []string{http.MethodPost}
+	headerClose   = []string{"close"}
 )
 
 // Handler serves XML-RPC calls on one HTTP endpoint. It is an
@@ -58,6 +59,9 @@ type Handler struct {
 	svc    *transport.Service
 	codec  transport.Codec
 	logger *slog.Logger
+	// budgetWait bounds the wait for the bytes in flight (budgetWait
+	// the constant; tests shorten it).
+	budgetWait time.Duration
 
 	// ctx is the parent of one-way calls; Close cancels it.
 	ctx    context.Context
@@ -69,7 +73,10 @@ type Handler struct {
 
 // NewHandler returns a Handler that serves XML-RPC calls to d.
 //
-// It takes POST requests only (others get 405 with "Allow: POST"). A body
+// It takes POST requests only (others get 405 with "Allow: POST"). A
+// request with a Transfer-Encoding (chunked) is answered and its
+// connection closed, so that nothing after its body runs as a smuggled
+// request. A body
 // larger than transport.WithMaxMessageSize (4 MiB by default) gets HTTP
 // 413 Request Entity Too Large (the Dial client reports
 // transport.ErrTooLarge). A body that is not XML-RPC gets a fault reply
@@ -77,7 +84,10 @@ type Handler struct {
 // large included: faults travel with HTTP status 200, as the XML-RPC
 // specification says. At most transport.WithMaxInFlight calls (default
 // transport.DefaultMaxInFlight) run at once; calls beyond that get a fault
-// with code transport.CodeBusy at once instead of queuing.
+// with code transport.CodeBusy at once instead of queuing. Bodies count
+// against transport.WithMaxBytesInFlight (32 MiB by default) from before
+// they are read until their reply is written: a request beyond it waits
+// unread, and gets a busy fault after 10 seconds.
 // transport.WithCallTimeout bounds how long one call may run. Bodies may
 // be gzip-compressed (Content-Encoding: gzip, as Python's xmlrpc.client
 // sends them when asked to); the size limit applies to the inflated body,
@@ -108,9 +118,10 @@ func newHandler(d transport.Dispatcher, o *transport.ServerOptions) *Handler {
 		d = noDispatcher{}
 	}
 	h := &Handler{
-		svc:    transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
-		codec:  transport.PickCodec(o.Codecs, xml),
-		logger: o.Log(),
+		svc:        transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
+		codec:      transport.PickCodec(o.Codecs, xml),
+		logger:     o.Log(),
+		budgetWait: budgetWait,
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return h
@@ -125,6 +136,7 @@ func (noDispatcher) Dispatch(context.Context, string, []any) (any, error) {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	closeIfTransferEncoded(w, r)
 	if r.Method != http.MethodPost {
 		w.Header()["Allow"] = headerPost
 		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
@@ -133,6 +145,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in, out := transport.GetMessage(), transport.GetMessage()
 	defer transport.PutMessage(in)
 	defer transport.PutMessage(out)
+	held, ok := h.reserve(w, r, out)
+	if !ok {
+		return
+	}
+	defer func() { h.svc.Unreserve(held) }() // unless a one-way call took them
 	var (
 		status int
 		msg    string
@@ -152,11 +169,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(r.Header[OneWayHeader]) > 0 {
-		h.startOneWay(h.oneWayContext(r), w, in, out)
+		if h.startOneWay(h.oneWayContext(r), w, in, out, held) {
+			held = 0
+		}
 		return
 	}
 	h.serve(r, in, out)
 	h.reply(w, out.Body)
+}
+
+// budgetWait bounds how long a request waits for the server's bytes in
+// flight (transport.WithMaxBytesInFlight) before it gets a busy fault.
+const budgetWait = 10 * time.Second
+
+// reserve takes the bytes of r's body from the server's bytes in flight
+// before the body is read, so that requests beyond them wait unread (in
+// the kernel's buffers, not the server's memory). A body of unknown
+// length, or compressed, counts as the largest allowed. When the bytes do
+// not come within budgetWait (or the client goes away) it answers a busy
+// fault, closing the connection as the body stays unread, and reports
+// false.
+func (h *Handler) reserve(w http.ResponseWriter, r *http.Request, out *transport.Message) (int64, bool) {
+	limit := h.svc.MaxMessageSize()
+	n := limit
+	if ce := r.Header["Content-Encoding"]; r.ContentLength >= 0 && (len(ce) == 0 || strings.EqualFold(ce[0], "identity")) {
+		if r.ContentLength > limit {
+			return 0, true // refused unread with 413
+		}
+		n = r.ContentLength
+	}
+	if h.svc.TryReserve(n) {
+		return n, true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.budgetWait)
+	defer cancel()
+	if err := h.svc.Reserve(ctx, n); err != nil {
+		w.Header()["Connection"] = headerClose
+		h.codec.EncodeFault(out, &transport.RemoteError{Code: transport.CodeBusy,
+			Message: fmt.Sprintf("server busy: %d bytes of requests in flight; retry later", h.svc.MaxBytesInFlight())})
+		h.reply(w, out.Body)
+		return 0, false
+	}
+	return n, true
 }
 
 // serve runs a call that holds a slot, and gives the slot back before the
@@ -174,8 +228,9 @@ func (h *Handler) serve(r *http.Request, in, out *transport.Message) {
 
 // startOneWay decodes a one-way call that holds a slot, answers 202
 // Accepted and runs the call in the background (or answers the fault that
-// refuses it).
-func (h *Handler) startOneWay(ctx context.Context, w http.ResponseWriter, in, out *transport.Message) {
+// refuses it). It reports whether the call started; it then gives back
+// the slot and the request's reserved bytes when it is done.
+func (h *Handler) startOneWay(ctx context.Context, w http.ResponseWriter, in, out *transport.Message, bytes int64) bool {
 	call, fault := h.svc.Decode(h.codec, in)
 	if fault == nil {
 		h.mu.Lock()
@@ -190,14 +245,16 @@ func (h *Handler) startOneWay(ctx context.Context, w http.ResponseWriter, in, ou
 		h.svc.Release()
 		h.codec.EncodeFault(out, fault)
 		h.reply(w, out.Body)
-		return
+		return false
 	}
 	go func() {
 		defer h.oneWay.Done()
+		defer h.svc.Unreserve(bytes)
 		defer h.svc.Release()
 		h.svc.Run(ctx, h.codec, call, nil)
 	}()
 	w.WriteHeader(http.StatusAccepted)
+	return true
 }
 
 // stop lets no more one-way calls start.
@@ -275,6 +332,30 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte
 	// nobody is left to read the answer.
 	h.logger.Debug("xmlrpc: reading request body", "remote", r.RemoteAddr, "err", err)
 	return dst, http.StatusBadRequest, "cannot read the request body: " + err.Error()
+}
+
+// closeIfTransferEncoded makes the reply to a request that came with a
+// Transfer-Encoding the last on its connection. net/http reads such a
+// body by its chunks and drops a Content-Length sent with it, then reads
+// what follows as the next request; a proxy in front may have framed the
+// body by the Content-Length instead, and then what follows is another
+// client's bytes, or an attacker's smuggled request. RFC 9112 section 6.1
+// says to close the connection after answering. Honest clients of XML-RPC
+// send a Content-Length, so they lose nothing; chunked ones reconnect.
+// (net/http itself refuses codings other than chunked, and closes.)
+func closeIfTransferEncoded(w http.ResponseWriter, r *http.Request) {
+	if len(r.TransferEncoding) > 0 {
+		w.Header()["Connection"] = headerClose
+	}
+}
+
+// closeTransferEncoded applies closeIfTransferEncoded to every request
+// of the server Listen starts, those it answers with 401 or 404 too.
+type closeTransferEncoded struct{ next http.Handler }
+
+func (c closeTransferEncoded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	closeIfTransferEncoded(w, r)
+	c.next.ServeHTTP(w, r)
 }
 
 // TimeoutHeader carries the caller's remaining time, in whole
@@ -457,6 +538,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 		password, _ := u.User.Password()
 		root = RequireBasicAuth(u.User.Username(), password, root)
 	}
+	root = closeTransferEncoded{root}
 	baseCtx, cancel := context.WithCancel(context.Background())
 	wt := writeTimeout
 	if o.CallTimeout > 0 {

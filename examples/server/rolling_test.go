@@ -180,15 +180,8 @@ func (l *load) settle(t *testing.T, d time.Duration) {
 // other server takes the queue meanwhile: no call may fail.
 func TestRollingRestartAMQP(t *testing.T) {
 	t.Parallel()
-	broker := testenv.URL(t)
+	u, _, _ := queueURL(t, "rpc_rolling_")
 	bin := buildServer(t)
-	queue := "rpc_rolling_" + randomHex(t)
-	t.Cleanup(func() { deleteQueue(t, broker, queue) })
-	u, err := url.Parse(broker)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("queue", queue)
-	u.RawQuery = q.Encode()
 	listen := []string{"-listen", u.String(), "-shutdown-timeout", "20s"}
 
 	servers := []*proc{start(t, bin, listen...), start(t, bin, listen...)}
@@ -237,6 +230,22 @@ func mustPassword(t *testing.T, u *url.URL) string {
 	p, ok := u.User.Password()
 	require.True(t, ok, "the broker URL has a password")
 	return p
+}
+
+// queueURL returns the test broker's URL with a queue of its own, named
+// prefix and random hex, which is deleted when the test ends; and the
+// broker's URL and the queue.
+func queueURL(t *testing.T, prefix string) (u *url.URL, broker, queue string) {
+	t.Helper()
+	broker = testenv.URL(t)
+	queue = prefix + randomHex(t)
+	t.Cleanup(func() { deleteQueue(t, broker, queue) })
+	u, err := url.Parse(broker)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("queue", queue)
+	u.RawQuery = q.Encode()
+	return u, broker, queue
 }
 
 func randomHex(t *testing.T) string {

@@ -89,8 +89,7 @@ type suite struct {
 	notified chan string
 	started  chan string                   // a "sleep" or "hold" call has started (its name)
 	release  atomic.Pointer[chan struct{}] // closed to let "hold" calls return
-	running  atomic.Int32                  // "hold" calls running now
-	maxRun   atomic.Int32                  // the most seen at once
+	held     Gauge                         // "hold" calls running
 }
 
 func newSuite(t *testing.T, tr Transport) *suite {
@@ -134,14 +133,7 @@ func newSuite(t *testing.T, tr Transport) *suite {
 		}
 	})
 	must("hold", func(ctx context.Context, tag string) string {
-		n := s.running.Add(1)
-		defer s.running.Add(-1)
-		for {
-			m := s.maxRun.Load()
-			if n <= m || s.maxRun.CompareAndSwap(m, n) {
-				break
-			}
-		}
+		defer s.held.Enter()()
 		s.signal("hold " + tag)
 		select {
 		case <-*s.release.Load():
@@ -757,6 +749,33 @@ func testSizeLimits(t *testing.T, s *suite) {
 		isErr(t, err, transport.ErrTooLarge, "a reply beyond the server's limit")
 		noError(t, c.Call(callCtx(t), "repeat", []any{limit / 2}, &out), "a reply within the limit")
 	})
+	t.Run("server multicall", func(t *testing.T) {
+		// A multicall stops running calls once its results pass the
+		// server's reply limit, and one of more calls than the
+		// registry's limit runs none.
+		c := s.dial(t, s.listen(t, transport.WithMaxMessageSize(limit)).Addr())
+		drain(s.notified)
+		var calls []any
+		for i := range 10 {
+			calls = append(calls,
+				map[string]any{"methodName": "record", "params": []any{fmt.Sprint(i)}},
+				map[string]any{"methodName": "repeat", "params": []any{limit / 4}})
+		}
+		isErr(t, c.Call(callCtx(t), registry.Multicall, []any{calls}, nil), transport.ErrTooLarge, "a multicall whose results pass the limit")
+		if ran := len(s.notified); ran > 5 {
+			t.Errorf("%d calls of the multicall ran; it should stop after its results pass the limit, at the 5th", ran)
+		}
+		drain(s.notified)
+		many := make([]any, registry.DefaultMaxMulticall+1)
+		for i := range many {
+			many[i] = map[string]any{"methodName": "record", "params": []any{"many"}}
+		}
+		isErr(t, c.Call(callCtx(t), registry.Multicall, []any{many}, nil), transport.ErrTooLarge, "a multicall of too many calls")
+		equal(t, 0, len(s.notified), "calls of the refused multicall that ran")
+		var out []any
+		noError(t, c.Call(callCtx(t), registry.Multicall, []any{calls[:4]}, &out), "a multicall within the limits")
+		equal(t, 4, len(out), "its results")
+	})
 }
 
 // testMaxInFlight checks WithMaxInFlight: no more calls run at once than
@@ -764,7 +783,7 @@ func testSizeLimits(t *testing.T, s *suite) {
 func testMaxInFlight(t *testing.T, s *suite) {
 	c := s.dial(t, s.listen(t, transport.WithMaxInFlight(1)).Addr())
 	s.holdUntilReleased()
-	s.maxRun.Store(0)
+	s.held.Reset()
 	drain(s.started)
 	drain(s.notified)
 	first := make(chan error, 1)
@@ -789,7 +808,7 @@ func testMaxInFlight(t *testing.T, s *suite) {
 		noError(t, wait(t, first, "the first call never returned"), "the first call")
 		noError(t, c.Call(callCtx(t), "add", []any{1, 2}, nil), "a call once the slot is free")
 	}
-	equal(t, int32(1), s.maxRun.Load(), "the most calls running at once")
+	equal(t, 1, s.held.Most(), "the most calls running at once")
 }
 
 // testTimeouts checks the client's default timeout and the server's

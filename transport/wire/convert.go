@@ -175,3 +175,48 @@ func reflectToWire(rv reflect.Value, depth int) (any, error) {
 	}
 	return nil, &ConversionError{Reason: fmt.Sprintf("cannot encode a value of type %s", rv.Type())}
 }
+
+// MinSize returns a lower bound of the bytes any codec writes for the
+// wire value v: the bytes of its strings, binary data and struct member
+// names, and one for every other value. It stops counting once the bound
+// passes limit (when limit is positive), so measuring costs no more than
+// limit bytes of work; values nested deeper than MaxDepth count as
+// passing it.
+func MinSize(v any, limit int64) int64 {
+	var n int64
+	minSize(v, limit, &n, 0)
+	return n
+}
+
+func minSize(v any, limit int64, n *int64, depth int) {
+	if limit > 0 && *n > limit {
+		return
+	}
+	if depth > MaxDepth {
+		*n = max(*n, limit) + 1
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		*n += int64(max(len(x), 1))
+	case []byte:
+		*n += int64(max(len(x), 1))
+	case []any:
+		*n++
+		for _, e := range x {
+			if minSize(e, limit, n, depth+1); limit > 0 && *n > limit {
+				return
+			}
+		}
+	case map[string]any:
+		*n++
+		for k, e := range x {
+			*n += int64(len(k))
+			if minSize(e, limit, n, depth+1); limit > 0 && *n > limit {
+				return
+			}
+		}
+	default:
+		*n++
+	}
+}

@@ -202,3 +202,28 @@ func TestConvertAssignRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestMinSize(t *testing.T) {
+	deep := any("x")
+	for range wire.MaxDepth + 2 {
+		deep = []any{deep}
+	}
+	for _, tc := range []struct {
+		name  string
+		v     any
+		limit int64
+		want  int64
+	}{
+		{"nil", nil, 0, 1},
+		{"int", int64(123456), 0, 1},
+		{"empty string", "", 0, 1},
+		{"string", "héllo", 0, 6},
+		{"bytes", []byte{1, 2, 3}, 0, 3},
+		{"array", []any{"ab", int64(1), true}, 0, 5},
+		{"struct", map[string]any{"key": "value", "n": 1.5}, 0, 1 + 3 + 5 + 1 + 1},
+		{"stops past the limit", []any{"aaaa", "bbbb", "cccc"}, 5, 9},
+		{"deeper than MaxDepth passes the limit", deep, 100, 101},
+	} {
+		assert.Equal(t, tc.want, wire.MinSize(tc.v, tc.limit), tc.name)
+	}
+}

@@ -7,6 +7,12 @@
 // The decoder is a scanner for the subset of XML that XML-RPC uses (no
 // DTDs, so no entity expansion), bounded in nesting depth and element
 // count, and never recursive; the encoder appends to a caller's buffer.
+//
+// The decoder reads bodies in UTF-8, UTF-16, US-ASCII, ISO-8859-1 (and its
+// aliases latin-1, latin1, iso_8859-1, ...) and Windows-1252: the body's
+// byte order mark or XML declaration says which, else it is UTF-8. Bodies
+// in other encodings get a parse error naming the encoding. The encoder
+// always writes UTF-8.
 package xmlcodec
 
 import (
@@ -31,7 +37,12 @@ const (
 // Decoded values are wire values: <int>, <i4> and <i8> become int64,
 // <boolean> bool, <string> and untyped values string, <double> float64,
 // <dateTime.iso8601> time.Time, <base64> []byte, <array> []any, <struct>
-// map[string]any and <nil/> nil.
+// map[string]any and <nil/> nil. Like Python, the decoder reads 64-bit
+// values in <int> and <i4> (which the specification makes 32-bit), and a
+// whole number beyond 64 bits in them, as JavaScript peers write
+// <int>1e+300</int>, becomes the float64 it is. Elements XML-RPC does not
+// have are skipped where XML-RPC has markup only (between params, members,
+// array items), as Python skips them; inside <value> they are errors.
 //
 // Encoding accepts wire values and anything wire.Convert converts.
 // Integers that fit 32 bits are sent as <int>, larger ones as <i8>; times
@@ -46,7 +57,10 @@ type Codec struct {
 	MaxElements int
 }
 
-var _ transport.BodyCodec = Codec{}
+var (
+	_ transport.BodyCodec        = Codec{}
+	_ transport.BodyReplyLimiter = Codec{}
+)
 
 // Name returns "xml", the codec's name in URLs.
 func (Codec) Name() string { return "xml" }
@@ -71,7 +85,8 @@ func (c Codec) maxElements() int {
 // SyntaxError reports a body that is not well-formed XML-RPC. It wraps
 // transport.ErrParse, so errors.Is(err, transport.ErrParse) holds.
 type SyntaxError struct {
-	// Offset is the byte offset in the body where the problem was found.
+	// Offset is the byte offset in the body (as received, whatever its
+	// encoding) where the problem was found.
 	Offset int
 	// Msg says what was wrong.
 	Msg string
@@ -112,13 +127,25 @@ func (c Codec) AppendCall(dst []byte, method string, args []any) ([]byte, error)
 // AppendReply appends a <methodResponse> carrying result to dst. On error
 // it returns dst unchanged.
 func (c Codec) AppendReply(dst []byte, result any) ([]byte, error) {
-	e := encoder{maxDepth: c.maxDepth()}
+	return c.AppendReplyWithin(dst, result, 0)
+}
+
+// AppendReplyWithin is AppendReply that stops as soon as the reply passes
+// limit bytes, with an error wrapping transport.ErrTooLarge, rather than
+// build it whole (it implements transport.BodyReplyLimiter). A limit of
+// zero or less means none. On error it returns dst unchanged.
+func (c Codec) AppendReplyWithin(dst []byte, result any, limit int64) ([]byte, error) {
+	e := encoder{maxDepth: c.maxDepth(), limit: transport.SizeLimit{Max: limit, Start: len(dst)}}
 	out := append(dst, `<?xml version="1.0"?>`+"\n<methodResponse><params><param>"...)
 	out, err := e.appendValue(out, result, 0)
 	if err != nil {
 		return dst, within(err, "result")
 	}
-	return append(out, "</param></params></methodResponse>\n"...), nil
+	out = append(out, "</param></params></methodResponse>\n"...)
+	if e.limit.Passed(out) {
+		return dst, e.limit.Err()
+	}
+	return out, nil
 }
 
 // AppendFault appends a <methodResponse> carrying fault to dst, as a
@@ -145,7 +172,9 @@ func (c Codec) DecodeCall(body []byte) (method string, args []any, err error) {
 }
 
 // DecodeReply decodes a <methodResponse>. A fault is returned as
-// *transport.RemoteError; a malformed body as an error wrapping
+// *transport.RemoteError (one without a faultCode, such as the empty
+// struct npm xmlrpc sends for a JavaScript Error, with code
+// transport.CodeApplication); a malformed body as an error wrapping
 // transport.ErrParse (as *SyntaxError). A response without a param
 // decodes to nil.
 func (c Codec) DecodeReply(body []byte) (result any, err error) {

@@ -57,6 +57,11 @@ func TestDecodeValues(t *testing.T) {
 		{"i8 min", "<value><i8>-9223372036854775808</i8></value>", int64(math.MinInt64)},
 		{"ex:i8", "<value><ex:i8>5000000000</ex:i8></value>", int64(5000000000)},
 		{"int plus and spaces", "<value><int> +3 </int></value>", int64(3)},
+		{"int beyond 32 bits, as Python and Node read it", "<value><int>2147483648</int></value>", int64(2147483648)},
+		{"i4 beyond 32 bits", "<value><i4>-9223372036854775808</i4></value>", int64(math.MinInt64)},
+		{"int beyond 64 bits: JavaScript's 1e300", "<value><int>1e+300</int></value>", 1e300},
+		{"int beyond 64 bits, negative", "<value><int>-1e+21</int></value>", -1e21},
+		{"int beyond 64 bits, in digits", "<value><i4>100000000000000000000</i4></value>", 1e20},
 		{"true", "<value><boolean>1</boolean></value>", true},
 		{"false", "<value><boolean>0</boolean></value>", false},
 		{"string", "<value><string>a &lt;b&gt; &amp; &apos;c&apos; &quot;d&quot;</string></value>", `a <b> & 'c' "d"`},
@@ -149,9 +154,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad char ref", value("<value>&#0;</value>"), "character reference"},
 		{"truncated", pyFunAdd[:len(pyFunAdd)-20], "end of input"},
 		{"unknown tag", value("<value><decimal>1</decimal></value>"), "unknown value type <decimal>"},
-		{"unknown struct child", value("<value><struct><foo/></struct></value>"), "want <member>"},
+		{"misplaced struct child", value("<value><struct><value/></struct></value>"), "want <member>"},
 		{"unknown root", "<foo/>", "want <methodCall>"},
 		{"int overflow", value("<value><i8>9223372036854775808</i8></value>"), "not a 64-bit integer"},
+		{"i8 in exponent form", value("<value><i8>1e+300</i8></value>"), "not a 64-bit integer"},
+		{"int with a fraction", value("<value><int>2.5</int></value>"), "not a 64-bit integer"},
+		{"int in exponent form, within 64 bits", value("<value><int>1e3</int></value>"), "not a 64-bit integer"},
+		{"int infinite", value("<value><int>Infinity</int></value>"), "not a 64-bit integer"},
 		{"int junk", value("<value><int>12a</int></value>"), "not a 64-bit integer"},
 		{"bool junk", value("<value><boolean>true</boolean></value>"), "not 0 or 1"},
 		{"double junk", value("<value><double>0x1p3</double></value>"), "not a number"},
@@ -171,7 +180,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad version", "<?xml version='0'?>" + value("<value/>"), "version 1.0"},
 		{"pi without target", "<??>" + value("<value/>"), "processing instruction"},
 		{"reference in attribute", `<methodCall a="&amp"/>`, "unterminated reference in attribute"},
-		{"latin1", "<?xml version='1.0' encoding='iso-8859-1'?>" + value("<value/>"), "unsupported encoding"},
+		{"koi8-r", "<?xml version='1.0' encoding='koi8-r'?>" + value("<value/>"), `unsupported encoding "koi8-r" (the decoder reads UTF-8, UTF-16, US-ASCII, ISO-8859-1`},
+		{"utf-16 not utf-16", "<?xml version='1.0' encoding='UTF-16'?>" + value("<value/>"), `encoding "UTF-16" declared, but the body is not UTF-16`},
+		{"latin-1 after a utf-8 bom", "\xef\xbb\xbf<?xml version='1.0' encoding='latin1'?>" + value("<value/>"), "UTF-8 byte order mark"},
+		{"utf-16 unpaired surrogate", "\xff\xfe<\x00\x00\xd8", "invalid UTF-16"},
+		{"utf-16 odd length", "\xfe\xff\x00<\x00", "invalid UTF-16"},
+		{"undeclared latin-1", value("<value>h\xe9</value>"), "a body in another encoding must declare it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -347,9 +361,23 @@ func TestDecodeMore(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, &transport.RemoteError{Code: 12}, re)
 
+	// A fault without a code (npm xmlrpc writes a JavaScript Error as an
+	// empty struct) is an application error.
+	for in, want := range map[string]*transport.RemoteError{
+		`<methodResponse><fault><value><struct/></value></fault></methodResponse>`: {Code: transport.CodeApplication,
+			Message: "the server reported a fault without faultCode or faultString"},
+		`<methodResponse><fault><value><struct></struct></value></fault></methodResponse>`: {Code: transport.CodeApplication,
+			Message: "the server reported a fault without faultCode or faultString"},
+		`<methodResponse><fault><value><struct><member><name>faultString</name><value>oops</value></member></struct></value></fault></methodResponse>`: {
+			Code: transport.CodeApplication, Message: "oops"},
+	} {
+		_, err = c.DecodeReply([]byte(in))
+		require.ErrorAs(t, err, &re, in)
+		assert.Equal(t, want, re, in)
+	}
+
 	for in, msg := range map[string]string{
 		`<methodResponse><fault><value><int>1</int></value></fault></methodResponse>`:                                                                                                                                            "fault value is not a struct",
-		`<methodResponse><fault><value><struct></struct></value></fault></methodResponse>`:                                                                                                                                       "without faultCode",
 		`<methodResponse><fault><value><struct><member><name>faultCode</name><value><double>1</double></value></member></struct></value></fault></methodResponse>`:                                                               "faultCode is not an integer",
 		`<methodResponse><fault><value><struct><member><name>faultCode</name><value>x</value></member></struct></value></fault></methodResponse>`:                                                                                "faultCode \"x\"",
 		`<methodResponse><fault><value><struct><member><name>faultCode</name><value><i8>99999999999</i8></value></member></struct></value></fault></methodResponse>`:                                                             "out of range",
@@ -357,7 +385,7 @@ func TestDecodeMore(t *testing.T) {
 		`<methodResponse><params><param><value>1</value></param><param><value>2</value></param></params></methodResponse>`:                                                                                                       "found a second",
 		`<methodResponse><foo/></methodResponse>`:                           "want <params> or <fault>",
 		`<methodResponse><params/></methodResponse><methodResponse>`:        "after the root element",
-		`<methodCall><methodName>m</methodName><foo/></methodCall>`:         "want <params> or </methodCall>",
+		`<methodCall><methodName>m</methodName><value/></methodCall>`:       "want <params> or </methodCall>",
 		`<methodCall><methodName>m</methodName><params><foo/></methodCall>`: "want <param> or </params>",
 		`<methodCall a=1></methodCall>`:                                     "not quoted",
 		`<methodCall a></methodCall>`:                                       "attribute without value",
@@ -381,4 +409,96 @@ func TestDecodeMore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "m", method)
 	assert.Empty(t, args)
+}
+
+// TestUnknownElements: where XML-RPC has only markup, elements it does not
+// have are skipped with their content, as Python's xmlrpc.client does;
+// inside <value>, misplaced XML-RPC elements and text stay errors (the
+// accepted and refused bodies here are what Python 3.11 accepts and
+// refuses, except where noted).
+func TestUnknownElements(t *testing.T) {
+	one := func(inner string) string {
+		return "<methodResponse>" + inner + "</methodResponse>"
+	}
+	accepted := []struct {
+		name, body string
+		want       any
+	}{
+		{"in params", one("<params><extra>zz<b/></extra><param><value><int>1</int></value></param></params>"), int64(1)},
+		{"in param", one("<params><param><x/><value><int>1</int></value><y a='1'>t</y></param></params>"), int64(1)},
+		{"in member", one("<params><param><value><struct><member><doc>d</doc><name>a</name><v/><value><int>1</int></value><w/></member></struct></value></param></params>"),
+			map[string]any{"a": int64(1)}},
+		{"in struct", one("<params><param><value><struct><x/><member><name>a</name><value>1</value></member><y></y></struct></value></param></params>"),
+			map[string]any{"a": "1"}},
+		{"in data", one("<params><param><value><array><data><x>1</x><value><int>1</int></value><ex:y/></data></array></value></param></params>"), []any{int64(1)}},
+		{"in array", one("<params><param><value><array><x/><data><value><int>1</int></value></data><y/></array></value></param></params>"), []any{int64(1)}},
+		{"after params", one("<params><param><value><int>1</int></value></param></params><x><y/>text<![CDATA[<z>]]></x>"), int64(1)},
+		{"before params", one("<debug>1</debug><params><param><value>ok</value></param></params>"), "ok"},
+		{"in fault", one("<fault><x/><value><struct><member><name>faultCode</name><value><int>3</int></value></member></struct></value><y/></fault>"), nil},
+	}
+	for _, tt := range accepted {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := Codec{}.DecodeReply([]byte(tt.body))
+			if tt.name == "in fault" {
+				var re *transport.RemoteError
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, 3, re.Code)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+	method, args, err := Codec{}.DecodeCall([]byte("<methodCall><x/><methodName>m</methodName><y/><params><z/></params><w/></methodCall>"))
+	require.NoError(t, err)
+	assert.Equal(t, "m", method)
+	assert.Empty(t, args)
+
+	refused := []struct{ name, body, msg string }{
+		{"unknown type in value (Python too)", one("<params><param><value><foo>1</foo></value></param></params>"), "unknown value type <foo>"},
+		{"unknown root (Python accepts it)", "<foo><params/></foo>", "want <methodResponse>"},
+		{"misplaced XML-RPC element", one("<params><value>1</value></params>"), "want <param> or </params>"},
+		{"text in params (Python ignores it)", one("<params>junk<param><value>1</value></param></params>"), "unexpected text"},
+		{"a second type in value (Python takes both)", one("<params><param><value><int>1</int><int>2</int></value></param></params>"), "want </value>"},
+		{"unknown element inside a scalar", one("<params><param><value><int>1<x/></int></value></param></params>"), "want </int>"},
+		{"unknown element after the type", one("<params><param><value><int>1</int><x/></value></param></params>"), "want </value>"},
+		{"skipped element not well-formed", one("<params><x><y></x></params>"), "want </y>, found </x>"},
+		{"skipped element nested too deep", one("<params>" + strings.Repeat("<x>", 200) + "</params>"), "nested deeper than 100"},
+		{"skipped element cut short", "<methodResponse><params><x>", "end of input"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Codec{}.DecodeReply([]byte(tt.body))
+			require.ErrorIs(t, err, transport.ErrParse)
+			assert.ErrorContains(t, err, tt.msg)
+		})
+	}
+	_, err = Codec{MaxElements: 10}.DecodeReply([]byte(one("<params>" + strings.Repeat("<x/>", 20) + "</params>")))
+	assert.ErrorContains(t, err, "too many elements", "skipped elements count")
+}
+
+// TestAppendReplyWithin: encoding stops soon after the limit is passed,
+// with an error wrapping transport.ErrTooLarge, and leaves dst as it was.
+func TestAppendReplyWithin(t *testing.T) {
+	c := Codec{}
+	for name, result := range map[string]any{
+		"[]int":           make([]int, 10_000),
+		"[]any":           make([]any, 10_000),
+		"map[string]any":  map[string]any{"a": strings.Repeat("x", 600), "b": 1, "c": []any{1, 2}},
+		"nested":          []any{[]any{make([]string, 5000)}},
+		"one long string": strings.Repeat("x", 5000),
+	} {
+		dst := []byte("prefix")
+		out, err := c.AppendReplyWithin(dst, result, 512)
+		require.ErrorIs(t, err, transport.ErrTooLarge, name)
+		assert.Equal(t, "prefix", string(out), name)
+		assert.ErrorContains(t, err, "the encoding passed 512 bytes", name)
+	}
+	body, err := c.AppendReplyWithin([]byte("prefix"), []int{1, 2, 3}, 512)
+	require.NoError(t, err)
+	want, err := c.AppendReply([]byte("prefix"), []int{1, 2, 3})
+	require.NoError(t, err)
+	assert.Equal(t, want, body, "within the limit it is AppendReply")
+	_, err = c.AppendReplyWithin(nil, make([]int, 10_000), 0)
+	assert.NoError(t, err, "no limit")
 }

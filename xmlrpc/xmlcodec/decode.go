@@ -18,7 +18,7 @@ func (d *decoder) call() (string, []any, error) {
 	if _, err := d.expect("methodCall", tagStart); err != nil {
 		return "", nil, err
 	}
-	k, err := d.expect("methodName", tagStart)
+	k, err := d.expectSkipping("methodName", tagStart)
 	if err != nil {
 		return "", nil, err
 	}
@@ -40,7 +40,7 @@ func (d *decoder) call() (string, []any, error) {
 	method := string(name)
 
 	var args []any
-	tn, k, off, err := d.tag()
+	tn, k, off, err := d.tagSkipping()
 	if err != nil {
 		return "", nil, err
 	}
@@ -49,11 +49,11 @@ func (d *decoder) call() (string, []any, error) {
 		if args, _, err = d.params(false); err != nil {
 			return "", nil, err
 		}
-		if _, err := d.expect("methodCall", tagEnd); err != nil {
+		if _, err := d.expectSkipping("methodCall", tagEnd); err != nil {
 			return "", nil, err
 		}
 	case string(tn) == "params" && k == tagEmpty:
-		if _, err := d.expect("methodCall", tagEnd); err != nil {
+		if _, err := d.expectSkipping("methodCall", tagEnd); err != nil {
 			return "", nil, err
 		}
 	case string(tn) == "methodCall" && k == tagEnd:
@@ -70,7 +70,7 @@ func (d *decoder) call() (string, []any, error) {
 // one param is allowed and it is returned as first, with no slice.
 func (d *decoder) params(one bool) (args []any, first any, err error) {
 	for n := 0; ; n++ {
-		name, k, off, err := d.tag()
+		name, k, off, err := d.tagSkipping()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -87,7 +87,7 @@ func (d *decoder) params(one bool) (args []any, first any, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := d.expect("param", tagEnd); err != nil {
+		if _, err := d.expectSkipping("param", tagEnd); err != nil {
 			return nil, nil, err
 		}
 		if one {
@@ -109,7 +109,7 @@ func (d *decoder) reply() (any, error) {
 	if _, err := d.expect("methodResponse", tagStart); err != nil {
 		return nil, err
 	}
-	name, k, off, err := d.tag()
+	name, k, off, err := d.tagSkipping()
 	if err != nil {
 		return nil, err
 	}
@@ -130,13 +130,13 @@ func (d *decoder) reply() (any, error) {
 		if fault, err = d.fault(v, off); err != nil {
 			return nil, err
 		}
-		if _, err := d.expect("fault", tagEnd); err != nil {
+		if _, err := d.expectSkipping("fault", tagEnd); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, d.errorf(off, "want <params> or <fault>, found %s", tagString(string(name), k))
 	}
-	if _, err := d.expect("methodResponse", tagEnd); err != nil {
+	if _, err := d.expectSkipping("methodResponse", tagEnd); err != nil {
 		return nil, err
 	}
 	if err := d.epilog(); err != nil {
@@ -154,7 +154,14 @@ func (d *decoder) fault(v any, off int) (*transport.RemoteError, error) {
 	if !ok {
 		return nil, d.errorf(off, "fault value is not a struct")
 	}
-	re := &transport.RemoteError{}
+	// A fault with neither member is still the server saying the call
+	// failed: npm xmlrpc writes a JavaScript Error so, as an empty struct.
+	// It is an application error, as a Go function's plain error is.
+	re := &transport.RemoteError{Code: transport.CodeApplication}
+	if m["faultCode"] == nil && m["faultString"] == nil {
+		re.Message = "the server reported a fault without faultCode or faultString"
+		return re, nil
+	}
 	switch c := m["faultCode"].(type) {
 	case int64:
 		if c < math.MinInt32 || c > math.MaxInt32 {
@@ -167,8 +174,7 @@ func (d *decoder) fault(v any, off int) (*transport.RemoteError, error) {
 			return nil, d.errorf(off, "faultCode %q is not an integer", c)
 		}
 		re.Code = int(n)
-	case nil:
-		return nil, d.errorf(off, "fault without faultCode")
+	case nil: // absent, or <nil/>: an application error, as above
 	default:
 		return nil, d.errorf(off, "faultCode is not an integer")
 	}
@@ -184,7 +190,7 @@ func (d *decoder) fault(v any, off int) (*transport.RemoteError, error) {
 
 // topValue reads a <value> element with everything inside it.
 func (d *decoder) topValue() (any, error) {
-	k, err := d.expect("value", tagStart)
+	k, err := d.expectSkipping("value", tagStart)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +230,7 @@ func (d *decoder) value(empty bool) (any, error) {
 				top := &stack[len(stack)-1]
 				if top.m != nil {
 					top.m[top.member] = v
-					if _, err := d.expect("member", tagEnd); err != nil {
+					if _, err := d.expectSkipping("member", tagEnd); err != nil {
 						return nil, err
 					}
 				} else {
@@ -255,14 +261,14 @@ func (d *decoder) value(empty bool) (any, error) {
 // <value> (more, with empty telling whether it was <value/>), or its end
 // through the enclosing </value>.
 func (d *decoder) nextItem(f *frame) (more, empty bool, err error) {
-	name, k, off, err := d.tag()
+	name, k, off, err := d.tagSkipping()
 	if err != nil {
 		return false, false, err
 	}
 	if f.m != nil {
 		switch {
 		case string(name) == "member" && k == tagStart:
-			k, err := d.expect("name", tagStart)
+			k, err := d.expectSkipping("name", tagStart)
 			if err != nil {
 				return false, false, err
 			}
@@ -277,7 +283,7 @@ func (d *decoder) nextItem(f *frame) (more, empty bool, err error) {
 					return false, false, err
 				}
 			}
-			k, err = d.expect("value", tagStart)
+			k, err = d.expectSkipping("value", tagStart)
 			return err == nil, k == tagEmpty, err
 		case string(name) == "struct" && k == tagEnd:
 			_, err := d.expect("value", tagEnd)
@@ -289,7 +295,7 @@ func (d *decoder) nextItem(f *frame) (more, empty bool, err error) {
 	case string(name) == "value" && k != tagEnd:
 		return true, k == tagEmpty, nil
 	case string(name) == "data" && k == tagEnd:
-		if _, err := d.expect("array", tagEnd); err != nil {
+		if _, err := d.expectSkipping("array", tagEnd); err != nil {
 			return false, false, err
 		}
 		_, err := d.expect("value", tagEnd)
@@ -335,12 +341,12 @@ func (d *decoder) valueBody(stack *[]frame) (v any, complete bool, err error) {
 			v = []any{}
 			break
 		}
-		dk, err := d.expect("data", tagStart)
+		dk, err := d.expectSkipping("data", tagStart)
 		if err != nil {
 			return nil, false, err
 		}
 		if dk == tagEmpty {
-			if _, err := d.expect("array", tagEnd); err != nil {
+			if _, err := d.expectSkipping("array", tagEnd); err != nil {
 				return nil, false, err
 			}
 			v = []any{}
@@ -404,10 +410,18 @@ func (d *decoder) scalar(typ, body []byte, off int) (any, error) {
 		return string(body), nil
 	case "int", "i4", "i8", "i1", "i2", "biginteger":
 		n, ok := parseInt(trimSpace(body))
-		if !ok {
-			return nil, d.errorf(off, "<%s> %s is not a 64-bit integer", typ, strconv.Quote(string(body)))
+		if ok {
+			return n, nil
 		}
-		return n, nil
+		if string(typ) == "int" || string(typ) == "i4" {
+			// JavaScript peers (npm xmlrpc) write every whole number as
+			// <int>, 1e300 as <int>1e+300</int>: a whole number beyond 64
+			// bits is read as the double it is.
+			if f, ok := parseDouble(trimSpace(body)); ok && f == math.Trunc(f) && !math.IsInf(f, 0) && (f >= 0x1p63 || f < -0x1p63) {
+				return f, nil
+			}
+		}
+		return nil, d.errorf(off, "<%s> %s is not a 64-bit integer", typ, strconv.Quote(string(body)))
 	case "boolean":
 		switch string(trimSpace(body)) {
 		case "0":

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
@@ -17,14 +18,18 @@ import (
 // rest go through wire.Convert.
 type encoder struct {
 	maxDepth int
+	limit    transport.SizeLimit // the encoder stops once it is passed
 }
 
 // encodeError is the error for a value the codec cannot put on the wire.
 func encodeError(msg string) error { return &wire.ConversionError{Reason: msg} }
 
 // within adds step to the path of an encoding error; any other error (none
-// is expected) becomes one.
+// is expected) becomes one, but for a stop at the size limit.
 func within(err error, step string) error {
+	if errors.Is(err, transport.ErrTooLarge) {
+		return err
+	}
 	var ce *wire.ConversionError
 	if !errors.As(err, &ce) {
 		err = encodeError(err.Error())
@@ -91,27 +96,27 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	}
 	switch x := v.(type) {
 	case []any:
-		return appendArray(dst, x, func(dst []byte, v any) ([]byte, error) { return e.appendValue(dst, v, depth+1) })
+		return appendArray(e, dst, x, func(dst []byte, v any) ([]byte, error) { return e.appendValue(dst, v, depth+1) })
 	case map[string]any:
 		return e.appendStruct(dst, x, depth)
 	case []string:
-		return appendArray(dst, x, func(dst []byte, s string) ([]byte, error) { return e.appendValue(dst, s, depth+1) })
+		return appendArray(e, dst, x, func(dst []byte, s string) ([]byte, error) { return e.appendValue(dst, s, depth+1) })
 	case []int:
-		return appendArray(dst, x, func(dst []byte, n int) ([]byte, error) { return appendIntValue(dst, int64(n)), nil })
+		return appendArray(e, dst, x, func(dst []byte, n int) ([]byte, error) { return appendIntValue(dst, int64(n)), nil })
 	case []int64:
-		return appendArray(dst, x, func(dst []byte, n int64) ([]byte, error) { return appendIntValue(dst, n), nil })
+		return appendArray(e, dst, x, func(dst []byte, n int64) ([]byte, error) { return appendIntValue(dst, n), nil })
 	case []float64:
-		return appendArray(dst, x, func(dst []byte, f float64) ([]byte, error) { return appendDoubleValue(dst, f) })
+		return appendArray(e, dst, x, func(dst []byte, f float64) ([]byte, error) { return appendDoubleValue(dst, f) })
 	case []bool:
-		return appendArray(dst, x, func(dst []byte, b bool) ([]byte, error) { return e.appendValue(dst, b, depth+1) })
+		return appendArray(e, dst, x, func(dst []byte, b bool) ([]byte, error) { return e.appendValue(dst, b, depth+1) })
 	case map[string]string:
-		return appendMembers(dst, x, func(dst []byte, s string) ([]byte, error) { return e.appendValue(dst, s, depth+1) })
+		return appendMembers(e, dst, x, func(dst []byte, s string) ([]byte, error) { return e.appendValue(dst, s, depth+1) })
 	case map[string]int:
-		return appendMembers(dst, x, func(dst []byte, n int) ([]byte, error) { return appendIntValue(dst, int64(n)), nil })
+		return appendMembers(e, dst, x, func(dst []byte, n int) ([]byte, error) { return appendIntValue(dst, int64(n)), nil })
 	case map[string]int64:
-		return appendMembers(dst, x, func(dst []byte, n int64) ([]byte, error) { return appendIntValue(dst, n), nil })
+		return appendMembers(e, dst, x, func(dst []byte, n int64) ([]byte, error) { return appendIntValue(dst, n), nil })
 	case map[string]float64:
-		return appendMembers(dst, x, func(dst []byte, f float64) ([]byte, error) { return appendDoubleValue(dst, f) })
+		return appendMembers(e, dst, x, func(dst []byte, f float64) ([]byte, error) { return appendDoubleValue(dst, f) })
 	}
 	w, err := wire.Convert(v)
 	if err != nil {
@@ -121,14 +126,17 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 }
 
 func (e *encoder) appendStruct(dst []byte, m map[string]any, depth int) ([]byte, error) {
-	return appendMembers(dst, m, func(dst []byte, v any) ([]byte, error) { return e.appendValue(dst, v, depth+1) })
+	return appendMembers(e, dst, m, func(dst []byte, v any) ([]byte, error) { return e.appendValue(dst, v, depth+1) })
 }
 
 // appendArray appends an <array> of s's elements, encoded by enc.
-func appendArray[T any](dst []byte, s []T, enc func([]byte, T) ([]byte, error)) ([]byte, error) {
+func appendArray[T any](e *encoder, dst []byte, s []T, enc func([]byte, T) ([]byte, error)) ([]byte, error) {
 	dst = append(dst, "<value><array><data>"...)
 	var err error
 	for i, v := range s {
+		if e.limit.Passed(dst) {
+			return dst, e.limit.Err()
+		}
 		if dst, err = enc(dst, v); err != nil {
 			return dst, within(err, wire.Index(i))
 		}
@@ -137,7 +145,7 @@ func appendArray[T any](dst []byte, s []T, enc func([]byte, T) ([]byte, error)) 
 }
 
 // appendMembers appends a <struct> of m's entries, sorted by name.
-func appendMembers[T any](dst []byte, m map[string]T, enc func([]byte, T) ([]byte, error)) ([]byte, error) {
+func appendMembers[T any](e *encoder, dst []byte, m map[string]T, enc func([]byte, T) ([]byte, error)) ([]byte, error) {
 	var small [16]string
 	keys := small[:0]
 	for k := range m {
@@ -147,6 +155,9 @@ func appendMembers[T any](dst []byte, m map[string]T, enc func([]byte, T) ([]byt
 	dst = append(dst, "<value><struct>"...)
 	var err error
 	for _, k := range keys {
+		if e.limit.Passed(dst) {
+			return dst, e.limit.Err()
+		}
 		dst = append(dst, "<member><name>"...)
 		if dst, err = appendText(dst, k); err != nil {
 			return dst, wire.Within(encodeError("member name: "+err.Error()), strconv.Quote(k))

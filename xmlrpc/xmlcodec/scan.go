@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,11 @@ type decoder struct {
 	maxDepth  int
 	elemsLeft int
 	scratch   []byte // decoded text when it differs from the input
+	// from is the encoding buf was transcoded from (charsetUTF8: it
+	// was not) and fromStart the length of the byte order mark it
+	// had, so that errors give offsets in the body as received.
+	from      charset
+	fromStart int
 }
 
 // tagKind says which sort of tag tag() read.
@@ -42,7 +48,25 @@ const (
 const excerptLen = 24
 
 func (d *decoder) errorf(off int, format string, args ...any) error {
-	return &SyntaxError{Offset: off, Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Offset: d.inputOffset(off), Msg: fmt.Sprintf(format, args...)}
+}
+
+// inputOffset turns an offset in buf into one in the body as received,
+// when buf was transcoded: every character came from one byte of
+// ISO-8859-1 or Windows-1252, or from one or two UTF-16 code units.
+func (d *decoder) inputOffset(off int) int {
+	off = min(off, len(d.buf))
+	switch d.from {
+	case charsetLatin1, charsetWin1252:
+		return utf8.RuneCount(d.buf[:off])
+	case charsetUTF16:
+		n := d.fromStart
+		for _, r := range string(d.buf[:off]) {
+			n += 2 * utf16.RuneLen(r)
+		}
+		return n
+	}
+	return off
 }
 
 // excerpt quotes the input from off, shortened.
@@ -68,10 +92,57 @@ func (d *decoder) hasPrefix(s string) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// prolog checks the encoding and skips a byte order mark, the XML
+// prolog reads the body's encoding (see charset.go), transcoding it to
+// UTF-8 when it is another one, and skips a byte order mark, the XML
 // declaration and what may come before the root element.
 func (d *decoder) prolog() error {
-	if !utf8.Valid(d.buf) {
+	bigEndian, start, isUTF16 := utf16Order(d.buf)
+	if isUTF16 {
+		text, bad := utf16ToUTF8(d.buf[start:], bigEndian)
+		if bad >= 0 {
+			return d.errorf(start+bad, "invalid UTF-16")
+		}
+		d.buf, d.from, d.fromStart = text, charsetUTF16, start
+	} else if bytes.HasPrefix(d.buf, []byte("\xef\xbb\xbf")) {
+		d.pos = 3
+	}
+	for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
+		d.pos++
+	}
+	cs := charsetUTF8
+	if d.hasPrefix("<?xml") && d.pos+5 < len(d.buf) && (isSpace(d.buf[d.pos+5]) || d.buf[d.pos+5] == '?') {
+		start := d.pos
+		end := bytes.Index(d.buf[d.pos:], []byte("?>"))
+		if end < 0 {
+			return d.truncated()
+		}
+		decl := d.buf[start : start+end+2]
+		if v, i := declAttr(decl, "version"); i < 0 || string(v) != "1.0" {
+			return d.errorf(start, "XML declaration without version 1.0")
+		}
+		if enc, i := declAttr(decl, "encoding"); i >= 0 {
+			var ok bool
+			if cs, ok = charsetNamed(enc); !ok {
+				return d.errorf(start+i, "unsupported encoding %q (the decoder reads %s)", enc, supportedEncodings)
+			}
+			switch {
+			case cs == charsetUTF16 && !isUTF16:
+				return d.errorf(start+i, "encoding %q declared, but the body is not UTF-16 (no byte order mark)", enc)
+			case cs != charsetUTF16 && isUTF16:
+				return d.errorf(start+i, "encoding %q declared, but the body is UTF-16", enc)
+			case cs != charsetUTF8 && d.buf[0] == 0xef:
+				return d.errorf(start+i, "encoding %q declared, but the body starts with a UTF-8 byte order mark", enc)
+			}
+		}
+		if cs == charsetLatin1 || cs == charsetWin1252 {
+			// ASCII up to here, so offsets and the position stay.
+			if text := singleByteToUTF8(d.buf, cs); len(text) != len(d.buf) {
+				d.buf, d.from = text, cs
+			}
+		}
+		d.pos = start + end + 2
+	}
+	if cs == charsetUTF8 && !isUTF16 && !utf8.Valid(d.buf) {
 		off := 0
 		for off < len(d.buf) {
 			r, size := utf8.DecodeRune(d.buf[off:])
@@ -80,31 +151,7 @@ func (d *decoder) prolog() error {
 			}
 			off += size
 		}
-		return d.errorf(off, "invalid UTF-8")
-	}
-	if bytes.HasPrefix(d.buf, []byte("\xef\xbb\xbf")) {
-		d.pos = 3
-	}
-	for d.pos < len(d.buf) && isSpace(d.buf[d.pos]) {
-		d.pos++
-	}
-	if d.hasPrefix("<?xml") && d.pos+5 < len(d.buf) && (isSpace(d.buf[d.pos+5]) || d.buf[d.pos+5] == '?') {
-		start := d.pos
-		end := bytes.Index(d.buf[d.pos:], []byte("?>"))
-		if end < 0 {
-			return d.truncated()
-		}
-		d.pos += end + 2
-		decl := d.buf[start:d.pos]
-		if v, i := declAttr(decl, "version"); i < 0 || string(v) != "1.0" {
-			return d.errorf(start, "XML declaration without version 1.0")
-		}
-		if enc, i := declAttr(decl, "encoding"); i >= 0 {
-			if !bytes.EqualFold(enc, []byte("utf-8")) && !bytes.EqualFold(enc, []byte("us-ascii")) &&
-				!bytes.EqualFold(enc, []byte("utf8")) && !bytes.EqualFold(enc, []byte("ascii")) {
-				return d.errorf(start+i, "unsupported encoding %q (only UTF-8 is accepted)", enc)
-			}
-		}
+		return d.errorf(off, "invalid UTF-8 (a body in another encoding must declare it: <?xml version=\"1.0\" encoding=\"...\"?>)")
 	}
 	return d.skipMisc()
 }
@@ -431,6 +478,16 @@ func (d *decoder) skipAttr() error {
 // matches tagEmpty too; the kind read is returned.
 func (d *decoder) expect(name string, kind tagKind) (tagKind, error) {
 	got, k, off, err := d.tag()
+	return d.check(got, k, off, err, name, kind)
+}
+
+// expectSkipping is expect where tagSkipping belongs.
+func (d *decoder) expectSkipping(name string, kind tagKind) (tagKind, error) {
+	got, k, off, err := d.tagSkipping()
+	return d.check(got, k, off, err, name, kind)
+}
+
+func (d *decoder) check(got []byte, k tagKind, off int, err error, name string, kind tagKind) (tagKind, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -438,6 +495,68 @@ func (d *decoder) expect(name string, kind tagKind) (tagKind, error) {
 		return 0, d.errorf(off, "want %s, found %s", tagString(name, kind), tagString(string(got), k))
 	}
 	return k, nil
+}
+
+// tagSkipping is tag for the places where XML-RPC has markup only (in
+// methodCall, methodResponse, params, param, fault, struct, member, array
+// and data, around the elements XML-RPC puts there): an element XML-RPC
+// does not have is skipped with everything in it, as Python's
+// xmlrpc.client skips it, so that other implementations' extensions pass.
+// An XML-RPC element out of place is still an error, and so is text;
+// inside <value> nothing is skipped (an unknown type is an error there,
+// in Python too).
+func (d *decoder) tagSkipping() (name []byte, kind tagKind, off int, err error) {
+	for { // each turn consumes an element: bounded by the element limit
+		name, kind, off, err = d.tag()
+		if err != nil || kind == tagEnd || xmlrpcElement(name) {
+			return name, kind, off, err
+		}
+		if kind == tagStart {
+			if err := d.skipElement(name); err != nil {
+				return nil, 0, off, err
+			}
+		}
+	}
+}
+
+// xmlrpcElement reports whether name is an element of XML-RPC.
+func xmlrpcElement(name []byte) bool {
+	switch string(name) {
+	case "methodCall", "methodResponse", "methodName", "params", "param", "value", "fault",
+		"struct", "member", "name", "array", "data", "nil", "string", "int", "i4", "i8", "boolean",
+		"double", "dateTime.iso8601", "base64":
+		return true
+	}
+	return false
+}
+
+// skipElement skips the content and end tag of an element whose start
+// tag was just read, checking that it is well-formed.
+func (d *decoder) skipElement(name []byte) error {
+	var buf [8][]byte
+	open := append(buf[:0], name)
+	for len(open) > 0 { // each turn consumes a tag
+		if _, err := d.text(); err != nil {
+			return err
+		}
+		n, k, off, err := d.tag()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case tagStart:
+			if len(open) >= d.maxDepth {
+				return d.errorf(off, "elements nested deeper than %d levels", d.maxDepth)
+			}
+			open = append(open, n)
+		case tagEnd:
+			if top := open[len(open)-1]; !bytes.Equal(n, top) {
+				return d.errorf(off, "want </%s>, found </%s>", top, n)
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	return nil
 }
 
 func tagString(name string, kind tagKind) string {
