@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rpcwire/rpcwire"
 	"github.com/rpcwire/rpcwire/registry"
@@ -49,4 +50,33 @@ func ExampleDial_unknownScheme() {
 	_, err := rpcwire.Dial(context.Background(), "gopher://127.0.0.1/")
 	fmt.Println(errors.Is(err, transport.ErrUnknownScheme))
 	// Output: true
+}
+
+// Call returns the result typed, with no reply variable.
+func ExampleCall() {
+	ctx := context.Background()
+	reg := registry.New()
+	reg.MustRegister("fun_add", func(a, b int) int { return a + b })
+	reg.MustRegister("split", func(s string) []string { return strings.Fields(s) })
+	srv, err := rpcwire.Listen(ctx, "mem://example-call", reg)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	c, err := rpcwire.Dial(ctx, srv.Addr())
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+
+	sum, err := rpcwire.Call[int](ctx, c, "fun_add", 2, 3)
+	fmt.Println(sum, err)
+	words, err := rpcwire.Call[[]string](ctx, c, "split", "to be or not")
+	fmt.Println(len(words), words[3], err)
+	_, err = rpcwire.Call[string](ctx, c, "fun_add", 2, 3)
+	fmt.Println(err != nil)
+	// Output:
+	// 5 <nil>
+	// 4 not <nil>
+	// true
 }

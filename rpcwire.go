@@ -11,6 +11,7 @@
 //	c, err := rpcwire.Dial(ctx, "http://127.0.0.1:8080/")
 //	var sum int
 //	err = c.Call(ctx, "fun_add", []any{2, 3}, &sum)
+//	sum, err = rpcwire.Call[int](ctx, c, "fun_add", 2, 3) // the same, typed
 //
 // URL schemes: mem://name (in-process), http:// and https:// (XML-RPC),
 // amqp:// and amqps:// (RabbitMQ). Errors are the transport package's
@@ -58,3 +59,20 @@ func Listen(ctx context.Context, rawURL string, d transport.Dispatcher, opts ...
 
 // Schemes lists the URL schemes Dial and Listen understand.
 func Schemes() []string { return defaultTable.Schemes() }
+
+// Call calls method with args on c and returns the result as a T, for
+// the common case that needs no reply variable:
+//
+//	sum, err := rpcwire.Call[int](ctx, c, "fun_add", 2, 3)
+//
+// The result converts to T as Client.Call's reply does (T = any keeps the
+// wire value). On an error it returns T's zero value and the error
+// Client.Call returned.
+func Call[T any](ctx context.Context, c transport.Client, method string, args ...any) (T, error) {
+	var out T
+	if err := c.Call(ctx, method, args, &out); err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/rpcwire/rpcwire"
@@ -44,4 +45,36 @@ func TestSchemes(t *testing.T) {
 	defer c.Close()
 	assert.ErrorIs(t, c.Call(context.Background(), "fib", []any{1}, nil), transport.ErrNoServer,
 		"each table has its own mem namespace")
+}
+
+func TestCall(t *testing.T) {
+	ctx := context.Background()
+	srv, err := rpcwire.Listen(ctx, "mem://call-generic", funcs.NewRegistry())
+	require.NoError(t, err)
+	defer srv.Close()
+	c, err := rpcwire.Dial(ctx, srv.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+
+	n, err := rpcwire.Call[int](ctx, c, "fib", 7)
+	require.NoError(t, err)
+	assert.Equal(t, 13, n)
+	f, err := rpcwire.Call[float64](ctx, c, "fun_add", 2, 3)
+	require.NoError(t, err)
+	assert.Equal(t, 5.0, f, "converted as Client.Call converts")
+	v, err := rpcwire.Call[any](ctx, c, "fun_add", 2, 3)
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), v, "any keeps the wire value")
+	names, err := rpcwire.Call[[]string](ctx, c, "system.listMethods")
+	require.NoError(t, err)
+	assert.Contains(t, names, "fib")
+
+	n, err = rpcwire.Call[int](ctx, c, "fib", -1)
+	assert.ErrorIs(t, err, transport.ErrInvalidParams)
+	assert.Zero(t, n)
+	s, err := rpcwire.Call[string](ctx, c, "fib", 7)
+	assert.Error(t, err, "an int result into a string")
+	assert.Empty(t, s, "the zero value on error")
+	_, err = rpcwire.Call[int](ctx, c, "nope")
+	assert.ErrorIs(t, err, transport.ErrMethodNotFound)
 }

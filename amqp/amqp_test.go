@@ -3,7 +3,10 @@ package amqp
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/internal/logbuf"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/transporttest"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
@@ -455,7 +459,14 @@ func TestCancelReachesServer(t *testing.T) {
 			ended <- nil
 		}
 	})
-	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
+	var logs logbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	defer func() {
+		if t.Failed() {
+			t.Logf("transport log:\n%s", logs.String())
+		}
+	}()
+	srv, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg, transport.WithLogger(log))
 	require.NoError(t, err)
 	defer srv.Close()
 
@@ -475,7 +486,7 @@ func TestCancelReachesServer(t *testing.T) {
 	require.NoError(t, err)
 	others := bind(q + "-other")
 
-	c := dialClient(t, withParams(t, broker, "queue", q))
+	c := dialClient(t, withParams(t, broker, "queue", q), transport.WithLogger(log))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Call(ctx, "wait", nil, nil) }()
@@ -569,4 +580,53 @@ func TestDeadLetter(t *testing.T) {
 	c := dialClient(t, withParams(t, broker, "queue", q))
 	var n int
 	require.NoError(t, c.Call(ctxT(t, 5*time.Second), "fib", []any{7}, &n), "good calls are acked as usual")
+}
+
+// TestHostListFailover: a URL whose first address is dead reaches the
+// next one at once; with every address dead, Dial fails at once with
+// ErrNoServer naming each, and no password anywhere.
+func TestHostListFailover(t *testing.T) {
+	broker := brokerURL(t)
+	bu, err := url.Parse(broker)
+	require.NoError(t, err)
+	dead1, dead2 := closedPort(t), closedPort(t)
+	q := testQueue(t, broker)
+	list := func(hosts ...string) *url.URL {
+		u := withParams(t, broker, "queue", q, "shuffle", "false")
+		u.Host = strings.Join(hosts, ",")
+		return u
+	}
+	srv := startServer(t, list(dead1, bu.Host))
+	c := dialClient(t, list(dead2, dead1, bu.Host))
+	var n int
+	require.NoError(t, c.Call(ctxT(t, 5*time.Second), "fib", []any{7}, &n))
+	assert.Equal(t, 13, n)
+	assert.Equal(t, "amqp://"+dead1+","+bu.Host+"/?queue="+q+"&shuffle=false", srv.Addr())
+
+	secret := list(dead1, dead2)
+	secret.User = url.UserPassword("guest", "s3cret-pw")
+	start := time.Now()
+	_, err = Dial(ctxT(t, 10*time.Second), secret)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, transport.ErrNoServer)
+	assert.Contains(t, err.Error(), dead1)
+	assert.Contains(t, err.Error(), dead2)
+	assert.NotContains(t, err.Error(), "s3cret-pw")
+	assert.Less(t, time.Since(start), 5*time.Second, "refused addresses fail at once")
+
+	semi, err := url.Parse("amqp://guest:s3cret-pw@" + dead1 + "/;amqp://guest:other-pw@" + bu.Host + "/")
+	require.NoError(t, err)
+	_, err = Dial(ctxT(t, 10*time.Second), semi)
+	require.ErrorContains(t, err, "host list")
+	assert.NotContains(t, err.Error(), "s3cret-pw")
+	assert.NotContains(t, err.Error(), "other-pw")
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/internal/benchload"
+	"github.com/rpcwire/rpcwire/internal/rawecho"
 	"github.com/rpcwire/rpcwire/transport"
 )
 
@@ -86,97 +86,24 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// rawEcho is the floor: a server that echoes each body to reply_to and
-// acks, and a client with an exclusive reply queue and a pending map.
-type rawEcho struct {
-	srvConn, cliConn *amqp091.Connection
-	cliCh            *amqp091.Channel
-	replyQueue       string
-	queue            string
-	seq              atomic.Uint64
-	mu               sync.Mutex
-	pending          map[string]chan []byte
-	wg               sync.WaitGroup
-}
-
-func newRawEcho(b *testing.B, broker, queue string) *rawEcho {
-	r := &rawEcho{queue: queue, pending: map[string]chan []byte{}}
-	var err error
-	r.srvConn, err = amqp091.Dial(broker)
+// newRawEcho starts the floor, internal/rawecho's minimal echo, on the
+// broker.
+func newRawEcho(b *testing.B, broker string) *rawecho.AMQP {
+	e, err := rawecho.NewAMQP(broker, benchPrefetch)
 	require.NoError(b, err)
-	sch, err := r.srvConn.Channel()
-	require.NoError(b, err)
-	require.NoError(b, sch.Qos(benchPrefetch, 0, false))
-	_, err = sch.QueueDeclare(queue, false, false, false, false, nil)
-	require.NoError(b, err)
-	requests, err := sch.Consume(queue, "", false, false, false, false, nil)
-	require.NoError(b, err)
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for d := range requests {
-			_ = sch.Publish("", d.ReplyTo, false, false, amqp091.Publishing{CorrelationId: d.CorrelationId, Body: d.Body})
-			_ = d.Ack(false)
-		}
-	}()
-
-	r.cliConn, err = amqp091.Dial(broker)
-	require.NoError(b, err)
-	r.cliCh, err = r.cliConn.Channel()
-	require.NoError(b, err)
-	rq, err := r.cliCh.QueueDeclare("", false, true, true, false, nil)
-	require.NoError(b, err)
-	r.replyQueue = rq.Name
-	replies, err := r.cliCh.Consume(rq.Name, "", true, true, false, false, nil)
-	require.NoError(b, err)
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for d := range replies {
-			r.mu.Lock()
-			ch := r.pending[d.CorrelationId]
-			delete(r.pending, d.CorrelationId)
-			r.mu.Unlock()
-			if ch != nil {
-				ch <- d.Body
-			}
-		}
-	}()
-	b.Cleanup(func() {
-		r.cliConn.Close()
-		r.srvConn.Close()
-		r.wg.Wait()
-	})
-	return r
-}
-
-func (r *rawEcho) call(body []byte) ([]byte, error) {
-	id := strconv.FormatUint(r.seq.Add(1), 36)
-	ch := make(chan []byte, 1)
-	r.mu.Lock()
-	r.pending[id] = ch
-	r.mu.Unlock()
-	err := r.cliCh.Publish("", r.queue, false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: r.replyQueue, Body: body})
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case reply := <-ch:
-		return reply, nil
-	case <-time.After(10 * time.Second):
-		return nil, fmt.Errorf("no echo for %s", id)
-	}
+	b.Cleanup(func() { _ = e.Close() })
+	return e
 }
 
 func BenchmarkRawAMQPEcho(b *testing.B) {
 	broker := brokerURL(b)
-	r := newRawEcho(b, broker, testQueue(b, broker))
+	r := newRawEcho(b, broker)
 	body := []byte("2 3")
 	for _, n := range benchConcurrency {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			runConcurrent(b, n, func() error {
-				_, err := r.call(body)
+				_, err := r.Call(context.Background(), body, "text/plain")
 				return err
 			})
 		})
@@ -219,7 +146,7 @@ func BenchmarkCodec(b *testing.B) {
 // BENCH_WORKERS=N sets our server's workers (default: the prefetch, 64).
 func BenchmarkVsRaw(b *testing.B) {
 	broker := brokerURL(b)
-	raw := newRawEcho(b, broker, testQueue(b, broker))
+	raw := newRawEcho(b, broker)
 	rawBody := []byte("2 3")
 	workers := strconv.Itoa(benchPrefetch)
 	if w := os.Getenv("BENCH_WORKERS"); w != "" {
@@ -241,7 +168,7 @@ func BenchmarkVsRaw(b *testing.B) {
 				}
 				return nil
 			}
-			echo := func() error { _, err := raw.call(rawBody); return err }
+			echo := func() error { _, err := raw.Call(context.Background(), rawBody, "text/plain"); return err }
 			for _, n := range benchConcurrency {
 				b.Run(strconv.Itoa(n), func(b *testing.B) {
 					const slices = 10

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,34 +18,41 @@ import (
 	"github.com/rpcwire/rpcwire/transport"
 )
 
-// carrier moves a client's calls through the broker: one connection, a
-// channel for calls and one for one-way messages, and one exclusive,
-// server-named reply queue consumed once for the carrier's lifetime.
+// carrier moves a client's calls through the broker: one connection at a
+// time (to one of the URL's broker addresses), with a channel for calls
+// in confirm mode, one for one-way messages, and one exclusive,
+// server-named reply queue consumed for the connection's lifetime.
 // Replies find their caller by correlation id, so many goroutines may have
-// calls in flight. When the connection is lost every pending call fails
-// with an error wrapping transport.ErrConnection and the carrier
-// reconnects with backoff.
+// calls in flight.
+//
+// When the connection is lost the carrier reconnects at once to the next
+// address (with backoff only after every address failed), and each call
+// still waiting publishes its request again on the new connection, with
+// the same correlation id and the new reply queue: a call survives the
+// loss of its broker node, at the price that its function may run twice
+// (at-least-once, as a server crash already implies).
 type carrier struct {
 	cfg     *config
 	opts    *transport.ClientOptions
 	log     *slog.Logger
+	addrs   *addresses
 	idBase  string // random per client, so ids never repeat across clients
 	seq     atomic.Uint64
 	calls   sync.Pool       // *pendingCall, reused once their reply is received
 	closing context.Context // cancelled by Close
 	close   context.CancelFunc
-	done    chan struct{} // closed when run returns
+	done    chan struct{}  // closed when run returns
+	bg      sync.WaitGroup // goroutines of publishes and queue checks bounded by a caller's context
 
 	mu      sync.Mutex
 	sess    *clientSession // nil while reconnecting
-	ready   chan struct{}  // closed when the next connect attempt ends
+	ready   chan struct{}  // closed, and replaced, when a reconnect round ends
 	lastErr error          // why sess is nil
 	pending map[string]*pendingCall
 	closed  bool
 
-	hintMu   sync.Mutex // guards the cached consumer count below
-	hintAt   time.Time
-	hintText string
+	hintMu sync.Mutex
+	hint   *hintCheck // the latest check of the request queue
 
 	// served is set once the request queue was seen with a consumer.
 	// Until then each call checks first, so a client that finds no server
@@ -66,11 +74,11 @@ type callResult struct {
 	err         error
 }
 
-// clientSession is one broker connection of a Client.
+// clientSession is one broker connection of a client.
 type clientSession struct {
 	conn       *amqp091.Connection
-	ch         *amqp091.Channel // calls: publish requests, consume replies
-	nch        *amqp091.Channel // one-way messages, in confirm mode
+	host       string           // the address connected to, for messages
+	ch         *amqp091.Channel // consumes replies from the reply queue
 	cch        *amqp091.Channel // cancel notices; nil when unsupported
 	replyQueue string
 	dead       chan struct{} // closed by the reader when the session ends
@@ -78,16 +86,12 @@ type clientSession struct {
 	err        error         // why it ended, set before dead closes
 	readDone   chan struct{} // closed when the reader returns
 
-	nmu      sync.Mutex // serialises one-way publishes with their sequence numbers
-	notifyMu sync.Mutex // guards notifies
-	notifies map[uint64]*pendingNotify
-}
+	// blocked holds the broker's reason while it blocks this
+	// connection's publishers (a memory or disk alarm).
+	blocked atomic.Pointer[string]
 
-// pendingNotify waits for the broker to confirm a one-way message.
-type pendingNotify struct {
-	corrID   string
-	returned bool
-	done     chan error // buffered 1
+	pubMu sync.Mutex // serialises renewing pub
+	pub   atomic.Pointer[publisher]
 }
 
 func (cs *clientSession) kill(err error) {
@@ -95,6 +99,26 @@ func (cs *clientSession) kill(err error) {
 		cs.err = err
 		close(cs.dead)
 	})
+}
+
+// close closes the session's connection: gracefully, unless the broker
+// blocks it (then it would not read the close either), so Close never
+// waits on a blocked broker.
+func (cs *clientSession) close() {
+	if cs.blocked.Load() != nil {
+		_ = cs.conn.CloseDeadline(time.Now())
+		return
+	}
+	closeConn(cs.conn)
+}
+
+// busy returns the error for a call made while the broker blocks the
+// session's publishers, or nil.
+func (cs *clientSession) busy() error {
+	if reason := cs.blocked.Load(); reason != nil {
+		return fmt.Errorf("%w: the broker at %s is blocking publishers (%s); retry when it recovers", transport.ErrBusy, cs.host, *reason)
+	}
+	return nil
 }
 
 // Dial connects to the broker and returns a client for the queue the URL
@@ -128,6 +152,7 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 		cfg:     cfg,
 		opts:    &o,
 		log:     o.Log().With("transport", "amqp", "queue", cfg.queue),
+		addrs:   newAddresses(cfg),
 		idBase:  randomHex(6) + ".",
 		done:    make(chan struct{}),
 		ready:   make(chan struct{}),
@@ -144,26 +169,41 @@ func Dial(ctx context.Context, u *url.URL, opts ...transport.ClientOption) (tran
 	return transport.NewClient(c, clientCodec{Codec: cfg.codecs.byName(cfg.codec), all: cfg.codecs}, cfg.redacted, &o), nil
 }
 
-// connect opens a session: connection, channels, reply queue, reader.
+// connect opens a session: connection, channels, reply queue, reader. The
+// setup's synchronous broker methods are bounded by ctx too: when it ends
+// the connection is closed, which ends them.
 func (c *carrier) connect(ctx context.Context) (*clientSession, error) {
-	conn, err := dial(ctx, c.cfg, c.opts.TLSConfig, "client")
+	conn, i, err := dial(ctx, c.cfg, c.addrs, c.opts.TLSConfig, "client")
 	if err != nil {
 		return nil, err
 	}
-	cs, err := c.setup(conn)
+	stop := context.AfterFunc(ctx, func() { closeConn(conn) })
+	cs, err := c.setup(conn, c.cfg.hosts[i])
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		closeConn(conn)
+		if cs != nil {
+			<-cs.readDone
+		}
+		if ctx.Err() != nil {
+			return nil, transport.ContextError(ctx, "amqp: connect to "+c.cfg.redacted)
+		}
 		return nil, fmt.Errorf("rpcwire: amqp: client for %s: %w: %w", c.cfg.redacted, transport.ErrConnection, err)
 	}
 	return cs, nil
 }
 
-func (c *carrier) setup(conn *amqp091.Connection) (*clientSession, error) {
+// setup opens the session's channels and reply queue and starts its
+// reader. When it returns a session with an error, the reader runs and
+// ends once the caller closes the connection.
+func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, error) {
 	cs := &clientSession{
 		conn:     conn,
+		host:     host,
 		dead:     make(chan struct{}),
 		readDone: make(chan struct{}),
-		notifies: make(map[uint64]*pendingNotify),
 	}
 	var err error
 	if cs.ch, err = conn.Channel(); err != nil {
@@ -178,12 +218,11 @@ func (c *carrier) setup(conn *amqp091.Connection) (*clientSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consume reply queue: %w", err)
 	}
-	if cs.nch, err = conn.Channel(); err != nil {
-		return nil, fmt.Errorf("open channel: %w", err)
+	pub, err := newPublisher(conn, &c.bg, c.returned)
+	if err != nil {
+		return nil, err
 	}
-	if err := cs.nch.Confirm(false); err != nil {
-		return nil, fmt.Errorf("confirm mode: %w", err)
-	}
+	cs.pub.Store(pub)
 	if cch, err := conn.Channel(); err == nil {
 		if err := declareCancelExchange(cch); err == nil {
 			cs.cch = cch
@@ -191,31 +230,41 @@ func (c *carrier) setup(conn *amqp091.Connection) (*clientSession, error) {
 			c.log.Debug("amqp: cannot declare the cancel exchange; cancelled calls run to the end on the server", "err", err)
 		}
 	}
-	// The return and confirm listeners are unbuffered and served by one
-	// goroutine: amqp091 sends a message's basic.return before its
-	// basic.ack, so the reader sees them in that order.
 	r := reader{
 		deliveries: deliveries,
-		returns:    cs.ch.NotifyReturn(make(chan amqp091.Return)),
-		nreturns:   cs.nch.NotifyReturn(make(chan amqp091.Return)),
-		confirms:   cs.nch.NotifyPublish(make(chan amqp091.Confirmation)),
+		blocked:    conn.NotifyBlocked(make(chan amqp091.Blocking, 1)),
 		connClosed: conn.NotifyClose(make(chan *amqp091.Error, 1)),
 	}
 	go c.read(cs, r)
 	return cs, nil
 }
 
+// renew replaces the session's publisher old with a new channel, unless
+// another caller did already (see publisher).
+func (c *carrier) renew(cs *clientSession, old *publisher) {
+	cs.pubMu.Lock()
+	defer cs.pubMu.Unlock()
+	if cs.pub.Load() != old || isDead(cs) {
+		return
+	}
+	p, err := newPublisher(cs.conn, &c.bg, c.returned)
+	if err != nil {
+		return // the connection is going: the session ends
+	}
+	cs.pub.Store(p)
+	_ = old.ch.Close()
+	c.log.Debug("amqp: the broker refused a message; publishing on a new channel", "broker", cs.host)
+}
+
 // reader holds the channels one session's reader drains.
 type reader struct {
 	deliveries <-chan amqp091.Delivery
-	returns    <-chan amqp091.Return
-	nreturns   <-chan amqp091.Return
-	confirms   <-chan amqp091.Confirmation
+	blocked    <-chan amqp091.Blocking
 	connClosed <-chan *amqp091.Error
 }
 
-// read routes replies, returns and confirms until every channel it
-// drains is closed. The first one to close ends the session.
+// read routes replies and flow control until every channel it drains is
+// closed. The first one to close ends the session.
 func (c *carrier) read(cs *clientSession, r reader) {
 	defer close(cs.readDone)
 	var cause error
@@ -236,7 +285,7 @@ func (c *carrier) read(cs *clientSession, r reader) {
 		}
 		cs.kill(cause)
 	}
-	for r.deliveries != nil || r.returns != nil || r.nreturns != nil || r.confirms != nil || r.connClosed != nil {
+	for r.deliveries != nil || r.blocked != nil || r.connClosed != nil {
 		select {
 		case d, ok := <-r.deliveries:
 			if !ok {
@@ -245,27 +294,12 @@ func (c *carrier) read(cs *clientSession, r reader) {
 				continue
 			}
 			c.deliver(&d)
-		case ret, ok := <-r.returns:
+		case b, ok := <-r.blocked:
 			if !ok {
-				r.returns = nil
-				end()
+				r.blocked = nil
 				continue
 			}
-			c.returned(&ret)
-		case ret, ok := <-r.nreturns:
-			if !ok {
-				r.nreturns = nil
-				end()
-				continue
-			}
-			cs.notifyReturned(ret.CorrelationId)
-		case cf, ok := <-r.confirms:
-			if !ok {
-				r.confirms = nil
-				end()
-				continue
-			}
-			cs.confirmed(cf, c.cfg.queue)
+			c.flow(cs, b)
 		case err, ok := <-r.connClosed:
 			if !ok {
 				r.connClosed = nil
@@ -277,7 +311,24 @@ func (c *carrier) read(cs *clientSession, r reader) {
 			}
 		}
 	}
-	cs.failNotifies(fmt.Errorf("%w: connection to the broker lost: %v", transport.ErrConnection, cs.err))
+}
+
+// flow records the broker blocking or unblocking the session's
+// publishers (connection.blocked, an alarm): while blocked, new calls
+// fail at once with ErrBusy instead of hanging in a publish the broker
+// does not read.
+func (c *carrier) flow(cs *clientSession, b amqp091.Blocking) {
+	if b.Active {
+		reason := b.Reason
+		if reason == "" {
+			reason = "resource alarm"
+		}
+		cs.blocked.Store(&reason)
+		c.log.Warn("amqp: the broker blocks publishers; calls fail with ErrBusy until it recovers", "broker", cs.host, "reason", reason)
+		return
+	}
+	cs.blocked.Store(nil)
+	c.log.Info("amqp: the broker unblocked publishers", "broker", cs.host)
 }
 
 // deliver hands a reply to its caller; late and unknown replies are dropped.
@@ -309,138 +360,109 @@ func noRouteError(r *amqp091.Return, queue string) error {
 		transport.ErrNoServer, queue, r.ReplyCode, r.ReplyText)
 }
 
-func (cs *clientSession) notifyReturned(corrID string) {
-	cs.notifyMu.Lock()
-	defer cs.notifyMu.Unlock()
-	for _, n := range cs.notifies {
-		if n.corrID == corrID {
-			n.returned = true
-			return
-		}
-	}
-}
-
-func (cs *clientSession) confirmed(cf amqp091.Confirmation, queue string) {
-	cs.notifyMu.Lock()
-	n := cs.notifies[cf.DeliveryTag]
-	delete(cs.notifies, cf.DeliveryTag)
-	cs.notifyMu.Unlock()
-	if n == nil {
-		return
-	}
-	switch {
-	case n.returned:
-		n.done <- fmt.Errorf("%w: queue %q does not exist, so no server is listening on it", transport.ErrNoServer, queue)
-	case !cf.Ack:
-		n.done <- fmt.Errorf("%w: the broker refused the message (basic.nack)", transport.ErrConnection)
-	default:
-		n.done <- nil
-	}
-}
-
-func (cs *clientSession) failNotifies(err error) {
-	cs.notifyMu.Lock()
-	defer cs.notifyMu.Unlock()
-	for tag, n := range cs.notifies {
-		delete(cs.notifies, tag)
-		n.done <- err
-	}
-}
-
-// run owns the sessions: when one ends it fails the pending calls, closes
-// it and reconnects with backoff until Close.
+// run owns the sessions: when one ends it reconnects, trying each broker
+// address in turn at once and backing off only after all of them failed,
+// until Close. Calls waiting for replies are not failed: they publish
+// again on the next session.
 func (c *carrier) run(cs *clientSession) {
 	defer close(c.done)
-	failures := 0
 	for {
-		start := time.Now()
 		select {
 		case <-cs.dead:
 		case <-c.closing.Done():
-			closeConn(cs.conn)
+			cs.close()
 			<-cs.readDone
 			return
 		}
-		lost := fmt.Errorf("%w: connection to the broker at %s lost: %v", transport.ErrConnection, c.cfg.redacted, cs.err)
+		lost := fmt.Errorf("%w: connection to the broker at %s lost: %v", transport.ErrConnection, cs.host, cs.err)
 		c.mu.Lock()
 		c.sess, c.lastErr = nil, lost
-		pending := c.pending
-		c.pending = make(map[string]*pendingCall)
+		waiting := len(c.pending)
 		c.mu.Unlock()
-		for _, p := range pending {
-			p.done <- callResult{err: lost}
-		}
-		closeConn(cs.conn)
+		cs.close()
 		<-cs.readDone
 		if c.closing.Err() != nil {
 			return
 		}
-		c.log.Warn("amqp: client lost the broker connection; reconnecting", "err", cs.err, "failed_calls", len(pending))
-		if time.Since(start) > maxBackoff {
-			failures = 0
+		c.log.Warn("amqp: client lost the broker connection; reconnecting", "broker", cs.host, "err", cs.err, "calls_waiting", waiting)
+		if cs = c.reconnect(); cs == nil {
+			return
 		}
-		for cs = nil; cs == nil; failures++ {
-			if !sleep(backoff(failures), c.closing.Done()) {
-				return
-			}
-			next, err := c.connect(c.closing)
-			c.mu.Lock()
-			if err == nil && c.closed {
-				err = transport.ErrClosed
-			}
-			if err == nil {
-				c.sess, cs = next, next
-			} else {
-				c.lastErr = fmt.Errorf("%w: reconnecting: %w", transport.ErrConnection, err)
-			}
-			close(c.ready)
-			c.ready = make(chan struct{})
-			c.mu.Unlock()
-			if err != nil {
-				if next != nil {
-					closeConn(next.conn)
-					<-next.readDone
-				}
-				if c.closing.Err() != nil {
-					return
-				}
-				c.log.Warn("amqp: client reconnect failed", "attempt", failures+1, "err", err)
-			}
-		}
-		c.log.Info("amqp: client reconnected")
+		c.log.Info("amqp: client reconnected", "broker", cs.host)
 	}
 }
 
-// session returns the current session, waiting for a reconnect in
-// progress to finish (or fail) within ctx.
-func (c *carrier) session(ctx context.Context) (*clientSession, error) {
-	c.mu.Lock()
-	if c.closed {
+// reconnect opens the next session, trying every address once a round
+// and backing off between rounds; nil means the client was closed.
+func (c *carrier) reconnect() *clientSession {
+	for round := 0; ; round++ {
+		next, err := c.connect(c.closing)
+		c.mu.Lock()
+		if err == nil && c.closed {
+			err = transport.ErrClosed
+		}
+		if err == nil {
+			c.sess = next
+		} else {
+			c.lastErr = fmt.Errorf("%w: reconnecting: %w", transport.ErrConnection, err)
+		}
+		close(c.ready)
+		c.ready = make(chan struct{})
 		c.mu.Unlock()
-		return nil, transport.ErrClosed
+		if err == nil {
+			return next
+		}
+		if next != nil {
+			closeConn(next.conn)
+			<-next.readDone
+		}
+		if c.closing.Err() != nil {
+			return nil
+		}
+		c.log.Warn("amqp: client reconnect failed at every broker address", "round", round+1, "err", err)
+		if !sleep(backoff(round), c.closing.Done()) {
+			return nil
+		}
 	}
-	if cs := c.sess; cs != nil {
+}
+
+// session returns the current session, other than not (a session the
+// caller saw die), waiting within ctx for a reconnect in progress. A new
+// call (waitAll false) fails when the next reconnect round fails; a call
+// already published (waitAll true) waits for a session until ctx ends,
+// since its request may yet be answered.
+func (c *carrier) session(ctx context.Context, waitAll bool, not *clientSession) (*clientSession, error) {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, transport.ErrClosed
+		}
+		if cs := c.sess; cs != nil && cs != not {
+			c.mu.Unlock()
+			return cs, nil
+		}
+		ready := c.ready
 		c.mu.Unlock()
-		return cs, nil
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the broker connection: %w", ctx.Err())
+		case <-c.closing.Done():
+			return nil, transport.ErrClosed
+		}
+		c.mu.Lock()
+		cs, lastErr, closed := c.sess, c.lastErr, c.closed
+		c.mu.Unlock()
+		switch {
+		case closed:
+			return nil, transport.ErrClosed
+		case cs != nil && cs != not:
+			return cs, nil
+		case cs == nil && !waitAll:
+			return nil, lastErr
+		}
 	}
-	ready := c.ready
-	c.mu.Unlock()
-	select {
-	case <-ready:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for the broker connection: %w", ctx.Err())
-	case <-c.closing.Done():
-		return nil, transport.ErrClosed
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, transport.ErrClosed
-	}
-	if c.sess == nil {
-		return nil, c.lastErr
-	}
-	return c.sess, nil
 }
 
 // publishing builds a request message from req. Requests to a durable
@@ -450,6 +472,7 @@ func (c *carrier) publishing(req *transport.Message) amqp091.Publishing {
 	if len(req.Headers) > 0 {
 		msg.Headers = amqp091.Table(maps.Clone(req.Headers))
 	}
+	addMetadata(&msg, req.Metadata)
 	if c.cfg.durable {
 		msg.DeliveryMode = amqp091.Persistent
 	}
@@ -469,71 +492,238 @@ func withDeadline(ctx context.Context, msg *amqp091.Publishing) {
 	}
 }
 
-// RoundTrip implements transport.Carrier: it publishes req to the request
-// queue with a correlation id and the reply queue in reply_to, and waits
-// for the reply.
-func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) error {
-	cs, err := c.session(ctx)
-	if err != nil {
-		return err
+// publish publishes msg on ch with a deferred confirmation, within ctx:
+// amqp091's Publish takes no context and waits while the broker does not
+// read (a blocked connection), so it runs on a goroutine of its own and
+// publish returns when ctx ends. The goroutine ends when the publish
+// does, at the latest when the connection closes.
+func (c *carrier) publish(ctx context.Context, ch *amqp091.Channel, exchange, key string, mandatory bool, msg amqp091.Publishing) (*amqp091.DeferredConfirmation, error) {
+	type result struct {
+		dc  *amqp091.DeferredConfirmation
+		err error
 	}
-	if !c.served.Load() {
-		if hint := c.consumersHint(cs, time.Now()); hint != "" {
-			return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, hint)
-		}
-		c.served.Store(true)
-	}
-	sent := time.Now()
-	id := c.nextID()
-	p, _ := c.calls.Get().(*pendingCall)
-	if p == nil {
-		p = &pendingCall{done: make(chan callResult, 1)}
-	}
-	c.mu.Lock()
-	if c.closed || c.sess != cs {
-		// Closed, or the session died between session() and here.
-		c.mu.Unlock()
-		if c.closed {
-			return transport.ErrClosed
-		}
-		return fmt.Errorf("%w: connection to the broker lost", transport.ErrConnection)
-	}
-	c.pending[id] = p
-	c.mu.Unlock()
-
-	msg := c.publishing(req)
-	withDeadline(ctx, &msg)
-	msg.CorrelationId = id
-	msg.ReplyTo = cs.replyQueue
-	if err := cs.ch.Publish("", c.cfg.queue, true, false, msg); err != nil {
-		c.forget(id)
-		return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
-	}
+	done := make(chan result, 1)
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		dc, err := ch.PublishWithDeferredConfirm(exchange, key, mandatory, false, msg)
+		done <- result{dc, err}
+	}()
 	select {
-	case r := <-p.done:
-		// Each registration gets exactly one send, now received: p is
-		// free for the next call. (Other paths drop p, since a send may
-		// still be on its way.)
-		c.calls.Put(p)
-		if r.err != nil {
-			return r.err
-		}
-		reply.Body, reply.ContentType, reply.Type, reply.Headers = r.body, r.contentType, r.typ, r.headers
-		return nil
+	case r := <-done:
+		return r.dc, r.err
 	case <-ctx.Done():
-		c.forget(id)
-		err := ctx.Err()
-		if errors.Is(err, context.Canceled) && cs.cch != nil {
-			// Tell the server; it knows the deadline already.
-			_ = cs.cch.Publish(cancelExchange, c.cfg.queue, false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
+		return nil, ctx.Err()
+	}
+}
+
+// RoundTrip implements transport.Carrier: it publishes req to the request
+// queue with a correlation id and the reply queue in reply_to, with a
+// publisher confirm, and waits for the reply. When the connection is lost
+// first, it publishes req again on the next connection (same id, new
+// reply queue), so a call survives the loss of its broker node.
+func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) error {
+	var (
+		id   string
+		p    *pendingCall
+		sent time.Time
+		cs   *clientSession
+	)
+	defer func() {
+		if p != nil {
+			c.forget(id)
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			if hint := c.consumersHint(cs, sent); hint != "" {
-				return fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)
+	}()
+	nacks := 0
+	for attempt := 0; ; attempt++ {
+		if nacks == 0 || isDead(cs) {
+			next, err := c.session(ctx, attempt > 0, cs)
+			if err != nil {
+				return err
+			}
+			cs = next
+		}
+		if err := cs.busy(); err != nil {
+			return err
+		}
+		if !c.served.Load() {
+			if err := c.checkServed(ctx, cs); err != nil {
+				return err
 			}
 		}
-		return err
+		if p == nil {
+			id, sent = c.nextID(), time.Now()
+			p, _ = c.calls.Get().(*pendingCall)
+			if p == nil {
+				p = &pendingCall{done: make(chan callResult, 1)}
+			}
+		}
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return transport.ErrClosed
+		}
+		c.pending[id] = p
+		c.mu.Unlock()
+
+		msg := c.publishing(req)
+		withDeadline(ctx, &msg)
+		msg.CorrelationId = id
+		msg.ReplyTo = cs.replyQueue
+		pub := cs.pub.Load()
+		dc, err := c.publish(ctx, pub.ch, "", c.cfg.queue, true, msg)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if isDead(cs) {
+				continue // published again on the next session
+			}
+			return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
+		}
+		confirmed := dc.Done()
+	wait:
+		for {
+			select {
+			case r := <-p.done:
+				// Each registration gets one send at most, now received:
+				// p is free for the next call. (Other paths drop p, since
+				// a send may still be on its way.)
+				c.calls.Put(p)
+				p = nil
+				if r.err != nil {
+					return r.err
+				}
+				reply.Body, reply.ContentType, reply.Type, reply.Headers = r.body, r.contentType, r.typ, r.headers
+				return nil
+			case <-confirmed:
+				confirmed = nil
+				if !dc.Acked() {
+					if err := pub.nackError(); err != nil {
+						return err
+					}
+					if !isDead(cs) {
+						// The broker did not store the request (a quorum
+						// queue electing a leader, say): publish it again,
+						// on a new channel, after a pause.
+						nacks++
+						c.renew(cs, pub)
+						if err := pause(ctx, nackBackoff(nacks)); err != nil {
+							return fmt.Errorf("%w (the broker refused the request %d times with basic.nack: its queue is unavailable)", err, nacks)
+						}
+					}
+					break wait // closed with the connection, or refused: publish again
+				}
+				nacks = 0
+			case <-cs.dead:
+				if err := refusal(cs.err); err != nil {
+					return err
+				}
+				break wait
+			case <-ctx.Done():
+				err := ctx.Err()
+				if errors.Is(err, context.Canceled) && cs.cch != nil {
+					// Tell the servers of the queue; they know the deadline already.
+					c.forget(id)
+					_, _ = c.publishCancel(cs, id)
+				}
+				if errors.Is(err, context.DeadlineExceeded) {
+					// Say why nobody answered, if a look at the queue
+					// can tell at once.
+					hctx, cancel := context.WithTimeout(c.closing, hintGrace)
+					hint, _ := c.consumersHint(hctx, cs, sent)
+					cancel()
+					if hint != "" {
+						return fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)
+					}
+				}
+				return err
+			}
+		}
+		c.log.Debug("amqp: publishing a call again after the connection was lost", "correlation_id", id)
 	}
+}
+
+// checkServed fails a call of a client that has not yet seen a server
+// on its request queue, when the queue does not exist or has no
+// consumer. A queue without consumers is looked at again twice, 300 ms
+// apart: a quorum queue electing a new leader briefly reports none.
+func (c *carrier) checkServed(ctx context.Context, cs *clientSession) error {
+	for look := 0; ; look++ {
+		hint, err := c.consumersHint(ctx, cs, time.Now())
+		switch {
+		case err != nil:
+			return err
+		case hint == "":
+			c.served.Store(true)
+			return nil
+		case look < 2 && strings.HasSuffix(hint, "0 consumers"):
+			if err := pause(ctx, 300*time.Millisecond); err != nil {
+				return nil // the call will say its context ended
+			}
+			continue
+		}
+		return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, hint)
+	}
+}
+
+// hintGrace bounds how long a call whose deadline passed waits for a look
+// at the request queue that could say why nobody answered.
+const hintGrace = 100 * time.Millisecond
+
+// nackBackoff is the pause before publishing a message again that the
+// broker refused (nack) for the n-th time in a row: 20 ms doubling to
+// 500 ms.
+func nackBackoff(n int) time.Duration {
+	return min(20*time.Millisecond<<min(n-1, 5), 500*time.Millisecond)
+}
+
+// pause waits d, or returns ctx's error when it ends first.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// publishCancel tells the servers of the queue that the call id of this
+// session's reply queue was cancelled.
+func (c *carrier) publishCancel(cs *clientSession, id string) (*amqp091.DeferredConfirmation, error) {
+	ctx, cancel := context.WithTimeout(c.closing, time.Second)
+	defer cancel()
+	return c.publish(ctx, cs.cch, cancelExchange, c.cfg.queue, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
+}
+
+// isDead reports whether the session has ended.
+func isDead(cs *clientSession) bool {
+	select {
+	case <-cs.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// refusal returns an error naming the broker's reason when a session
+// ended because the broker refused something on a channel (access,
+// a locked or missing resource, a failed precondition): publishing again
+// would only be refused again. Lost connections give nil.
+func refusal(err error) error {
+	var ae *amqp091.Error
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	switch ae.Code {
+	case amqp091.AccessRefused:
+		return fmt.Errorf("%w: the broker refused the call: %w", transport.ErrUnauthorized, ae)
+	case amqp091.NotFound, amqp091.ResourceLocked, amqp091.PreconditionFailed, amqp091.NotAllowed:
+		return fmt.Errorf("%w: the broker refused the call: %w", transport.ErrConnection, ae)
+	}
+	return nil
 }
 
 // nextID returns a correlation id: the client's random prefix and a counter.
@@ -549,70 +739,123 @@ func (c *carrier) forget(id string) {
 	c.mu.Unlock()
 }
 
+// hintCheck is one look at the request queue: a passive declare on a
+// channel of its own, run on a goroutine so callers wait for it within
+// their context (a blocked broker does not answer).
+type hintCheck struct {
+	at   time.Time
+	done chan struct{} // closed when text and err are set
+	text string        // why no server answers: "" when one may
+	err  error         // a refusal that names the broker's reason
+}
+
 // consumersHint says why a call cannot be answered: the queue has no
-// consumer, or does not exist; "" when it has a consumer (or the check
-// failed). A check begun at or after since is reused, so callers waiting
-// on one another share one passive declare.
-func (c *carrier) consumersHint(cs *clientSession, since time.Time) string {
+// consumer or does not exist ("" when it has one, or the check failed or
+// did not finish within ctx); err names a broker's refusal of the queue.
+// A check begun at or after since is shared, so callers waiting on one
+// another make one passive declare.
+func (c *carrier) consumersHint(ctx context.Context, cs *clientSession, since time.Time) (string, error) {
 	c.hintMu.Lock()
-	defer c.hintMu.Unlock()
-	if !c.hintAt.Before(since) {
-		return c.hintText
+	h := c.hint
+	if h == nil || h.at.Before(since) {
+		h = &hintCheck{at: time.Now(), done: make(chan struct{})}
+		c.hint = h
+		c.bg.Add(1)
+		go c.checkQueue(cs, h)
 	}
-	c.hintAt, c.hintText = time.Now(), ""
+	c.hintMu.Unlock()
+	select {
+	case <-h.done:
+		return h.text, h.err
+	case <-ctx.Done():
+		return "", nil
+	}
+}
+
+// checkQueue looks at the request queue for h. It ends with the
+// connection at the latest.
+func (c *carrier) checkQueue(cs *clientSession, h *hintCheck) {
+	defer c.bg.Done()
+	defer close(h.done)
 	ch, err := cs.conn.Channel()
 	if err != nil {
-		return ""
+		return
 	}
 	defer ch.Close()
 	q, err := ch.QueueDeclarePassive(c.cfg.queue, false, false, false, false, nil)
 	switch {
 	case isCode(err, amqp091.NotFound):
-		c.hintText = fmt.Sprintf("queue %s does not exist", c.cfg.queue)
+		h.text = fmt.Sprintf("queue %s does not exist", c.cfg.queue)
+	case isCode(err, amqp091.ResourceLocked):
+		// An exclusive queue of another connection: its owner may serve
+		// it (publishing to it works), so this is said, not refused.
+		h.text = ""
+		c.log.Debug("amqp: the request queue is exclusive to another connection", "err", err)
+	case isCode(err, amqp091.AccessRefused):
+		h.err = fmt.Errorf("%w: the broker refused access to queue %s: %w", transport.ErrUnauthorized, c.cfg.queue, err)
 	case err == nil && q.Consumers == 0:
-		c.hintText = fmt.Sprintf("queue %s has 0 consumers", c.cfg.queue)
+		h.text = fmt.Sprintf("queue %s has 0 consumers", c.cfg.queue)
 	}
-	return c.hintText
 }
 
 // Send implements transport.Carrier: it publishes a one-way message (no
 // reply_to) and returns once the broker has confirmed it. A queue that
-// does not exist fails with transport.ErrNoServer.
+// does not exist fails with transport.ErrNoServer. A message lost with
+// its connection before the confirm, or refused with a nack, is published
+// again (so it may arrive twice).
 func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
-	cs, err := c.session(ctx)
-	if err != nil {
-		return err
-	}
-	// No expiration: ctx bounds the publish, not how long the message may
-	// wait for a server.
 	msg := c.publishing(req)
 	msg.CorrelationId = c.nextID()
-	n := &pendingNotify{corrID: msg.CorrelationId, done: make(chan error, 1)}
-
-	cs.nmu.Lock()
-	tag := cs.nch.GetNextPublishSeqNo()
-	cs.notifyMu.Lock()
-	cs.notifies[tag] = n
-	cs.notifyMu.Unlock()
-	err = cs.nch.Publish("", c.cfg.queue, true, false, msg)
-	cs.nmu.Unlock()
-	if err != nil {
-		cs.dropNotify(tag)
-		return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
+	var (
+		cs    *clientSession
+		nacks int
+	)
+	for attempt := 0; ; attempt++ {
+		if nacks == 0 || isDead(cs) {
+			next, err := c.session(ctx, attempt > 0, cs)
+			if err != nil {
+				return err
+			}
+			cs = next
+		}
+		if err := cs.busy(); err != nil {
+			return err
+		}
+		// No expiration: ctx bounds the publish, not how long the message
+		// may wait for a server.
+		pub := cs.pub.Load()
+		dc, err := c.publish(ctx, pub.ch, "", c.cfg.queue, true, msg)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if isDead(cs) {
+				continue
+			}
+			return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
+		}
+		select {
+		case <-dc.Done():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if dc.Acked() {
+			if pub.returnedOneWay(msg.CorrelationId) {
+				return fmt.Errorf("%w: queue %q does not exist, so no server is listening on it", transport.ErrNoServer, c.cfg.queue)
+			}
+			return nil
+		}
+		if err := pub.nackError(); err != nil {
+			return err
+		}
+		if !isDead(cs) {
+			nacks++
+			c.renew(cs, pub)
+			if err := pause(ctx, nackBackoff(nacks)); err != nil {
+				return fmt.Errorf("%w (the broker refused the message %d times with basic.nack: its queue is unavailable)", err, nacks)
+			}
+		}
 	}
-	select {
-	case err := <-n.done:
-		return err
-	case <-ctx.Done():
-		cs.dropNotify(tag)
-		return ctx.Err()
-	}
-}
-
-func (cs *clientSession) dropNotify(tag uint64) {
-	cs.notifyMu.Lock()
-	delete(cs.notifies, tag)
-	cs.notifyMu.Unlock()
 }
 
 // Close implements transport.Carrier: it fails the calls in flight with
@@ -635,5 +878,6 @@ func (c *carrier) Close() error {
 	}
 	c.close()
 	<-c.done
+	c.bg.Wait()
 	return nil
 }

@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rpcwire/rpcwire/amqp/jsoncodec"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // The body codecs, as message codecs. xml is the XML-RPC codec: the same
-// bodies as XML-RPC over HTTP, on another carrier.
+// bodies as XML-RPC over HTTP, on another carrier; json is jsoncodec's.
 var (
 	xmlCodec  = transport.BodyOnly(xmlcodec.Codec{})
-	jsonCodec = transport.BodyOnly(JSONCodec{})
+	jsonCodec = transport.BodyOnly(jsoncodec.Codec{})
 )
 
 func codecNames() []string { return []string{"xml", "json", "text"} }

@@ -2,11 +2,14 @@ package amqp
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rpcwire/rpcwire/transport"
 )
 
 // Defaults of the URL parameters.
@@ -35,7 +38,7 @@ var (
 	ourParams = []string{
 		"queue", "codec", "method", "prefetch", "workers",
 		"durable", "quorum", "exclusive", "auto_delete", "timeout", "dead_letter",
-		"dead_letter_queue",
+		"dead_letter_queue", "shuffle",
 	}
 	brokerParams = []string{
 		"heartbeat", "connection_timeout", "channel_max", "auth_mechanism",
@@ -49,10 +52,12 @@ func (c *config) deadLettering() bool { return c.deadLetter != "" || c.deadLette
 
 // config is what an amqp:// URL says, validated.
 type config struct {
-	brokerURL string // what amqp091 dials: no rpcwire parameters
-	redacted  string // the URL for messages: password replaced
-	addr      string // the URL clients dial: no credentials
-	tls       bool
+	brokerURLs []string // what amqp091 dials, one per broker address: no rpcwire parameters
+	hosts      []string // host:port of each address, in the URL's order, for messages
+	shuffle    bool     // try the addresses in a random order (default)
+	redacted   string   // the URL for messages: password replaced
+	addr       string   // the URL clients dial: no credentials
+	tls        bool
 
 	queue    string
 	codecs   codecs        // with the server's default method
@@ -76,7 +81,7 @@ func parseURL(u *url.URL) (*config, error) {
 	if u == nil {
 		return nil, fmt.Errorf("rpcwire: amqp: nil URL")
 	}
-	redacted := u.Redacted()
+	redacted := transport.Redact(u.String())
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("rpcwire: amqp URL %s: %s", redacted, fmt.Sprintf(format, args...))
 	}
@@ -86,6 +91,18 @@ func parseURL(u *url.URL) (*config, error) {
 	}
 	if u.Opaque != "" {
 		return nil, bad("want amqp://user:pass@host:port/vhost")
+	}
+	if strings.Contains(u.Path+"?"+u.RawQuery, "://") {
+		return nil, bad("several URLs in one are not supported: name the brokers as a host list in one URL, " +
+			"amqp://user:pass@host1:5672,host2:5672,host3/vhost?params")
+	}
+	defaultPort := "5672"
+	if scheme == "amqps" {
+		defaultPort = "5671"
+	}
+	hosts, err := hostList(u.Host, defaultPort)
+	if err != nil {
+		return nil, bad("%v; write one host, or a list: amqp://user:pass@host1:5672,host2:5672,host3/vhost", err)
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
@@ -104,6 +121,8 @@ func parseURL(u *url.URL) (*config, error) {
 		}
 	}
 	c := &config{
+		hosts:    hosts,
+		shuffle:  true,
 		redacted: redacted,
 		tls:      scheme == "amqps",
 		queue:    DefaultQueue,
@@ -144,7 +163,7 @@ func parseURL(u *url.URL) (*config, error) {
 	for _, f := range []struct {
 		name string
 		dst  *bool
-	}{{"durable", &c.durable}, {"quorum", &c.quorum}, {"exclusive", &c.exclusive}, {"auto_delete", &c.autoDelete}} {
+	}{{"durable", &c.durable}, {"quorum", &c.quorum}, {"exclusive", &c.exclusive}, {"auto_delete", &c.autoDelete}, {"shuffle", &c.shuffle}} {
 		name, dst := f.name, f.dst
 		if !q.Has(name) {
 			continue
@@ -187,9 +206,13 @@ func parseURL(u *url.URL) (*config, error) {
 	b.Scheme = scheme
 	b.RawQuery = broker.Encode()
 	b.Fragment, b.RawFragment = "", ""
-	c.brokerURL = b.String()
+	for _, h := range hosts {
+		b.Host = h
+		c.brokerURLs = append(c.brokerURLs, b.String())
+	}
 
 	a := b
+	a.Host = u.Host
 	a.User = nil
 	aq := url.Values{}
 	if c.queue != DefaultQueue {
@@ -197,6 +220,9 @@ func parseURL(u *url.URL) (*config, error) {
 	}
 	if c.codec != "xml" {
 		aq.Set("codec", c.codec)
+	}
+	if !c.shuffle {
+		aq.Set("shuffle", "false")
 	}
 	if c.durable {
 		// Clients of a durable (or quorum) queue publish persistent
@@ -214,4 +240,54 @@ func parseURL(u *url.URL) (*config, error) {
 	}
 	c.addr = a.String()
 	return c, nil
+}
+
+// hostList splits the authority's host list (one host, or several
+// separated by commas) and gives each a port (def when it has none).
+func hostList(hosts, def string) ([]string, error) {
+	if hosts == "" {
+		return []string{net.JoinHostPort("localhost", def)}, nil // amqp091's default host
+	}
+	var out []string
+	for _, h := range strings.Split(hosts, ",") {
+		host, port := h, def
+		if hp, p, err := net.SplitHostPort(h); err == nil {
+			host, port = hp, p
+		} else if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+			host = h[1 : len(h)-1] // an IPv6 address without a port
+		}
+		if host == "" {
+			return nil, fmt.Errorf("empty host in %q", hosts)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("bad port %q for host %q", port, host)
+		}
+		out = append(out, net.JoinHostPort(host, port))
+	}
+	return out, nil
+}
+
+// WithHosts returns a copy of u whose authority names the brokers hosts
+// (each "host" or "host:port"), the nodes of a cluster: the Go form of a
+// URL's comma-separated host list. Credentials, vhost and parameters are
+// u's. An empty list or a bad host is an error.
+func WithHosts(u *url.URL, hosts ...string) (*url.URL, error) {
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("rpcwire: amqp: WithHosts: no hosts")
+	}
+	for _, h := range hosts {
+		if h == "" || strings.ContainsAny(h, ",/?#@") {
+			return nil, fmt.Errorf("rpcwire: amqp: WithHosts: bad host %q", h)
+		}
+	}
+	def := "5672"
+	if strings.EqualFold(u.Scheme, "amqps") {
+		def = "5671"
+	}
+	if _, err := hostList(strings.Join(hosts, ","), def); err != nil {
+		return nil, fmt.Errorf("rpcwire: amqp: WithHosts: %w", err)
+	}
+	c := *u
+	c.Host = strings.Join(hosts, ",")
+	return &c, nil
 }

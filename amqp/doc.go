@@ -8,6 +8,16 @@
 //
 //	amqp://user:pass@host:port/vhost?queue=rpc_queue&codec=xml
 //	amqps://user:pass@host:5671/vhost?queue=billing&codec=json   (TLS from transport.WithTLSConfig)
+//	amqp://user:pass@node1:5672,node2:5672,node3/vhost?quorum=true (a cluster)
+//
+// The authority may name several brokers, the nodes of a cluster, as a
+// comma-separated host list with one set of credentials, vhost and
+// parameters; a host without a port gets the scheme's (5672, 5671).
+// Clients and servers try the addresses in a random order (shuffle=false
+// keeps the given one) and move on to the next at once when a connection
+// fails or is lost, backing off only after every address failed. Several
+// URLs joined with ';' (kombu's form) are refused with an error that says
+// how to write a list. WithHosts builds such a URL from a list.
 //
 // The vhost is the path ("/" or empty for the default vhost "/", "/%2F"
 // too). Query parameters, shared by clients and servers (each ignores the
@@ -37,6 +47,7 @@
 //	                 server: as dead_letter, through the default exchange to
 //	                 the durable queue NAME, which the server declares
 //	timeout=5s       client: bound for calls whose context has no deadline
+//	shuffle=false    try the broker addresses in the given order
 //
 // and amqp091-go's own: heartbeat, connection_timeout, channel_max,
 // auth_mechanism, certfile, keyfile, cacertfile, server_name_indication.
@@ -55,8 +66,8 @@
 //   - xml: XML-RPC methodCall/methodResponse bodies (xmlcodec.Codec), the same
 //     bytes as XML-RPC over HTTP. The default; any value type.
 //   - json: a small envelope ({"method","params"} → {"result"} or
-//     {"error":{"code","message"}}), see JSONCodec. Any value type; the
-//     choice for non-Go peers that speak JSON.
+//     {"error":{"code","message"}}), see jsoncodec.Codec. Any value type;
+//     the choice for non-Go peers that speak JSON.
 //   - text: the tutorial's plain body, see TextCodec: "7" in, "13" out, the
 //     method in the type property or the server's default method. Scalars
 //     only; what pika's tutorial programs speak.
@@ -76,12 +87,23 @@
 // request's correlation_id and content_type; a text reply also names the
 // result's type in its type property (int, double, boolean, string,
 // base64, dateTime, nil, json) or, for a fault, carries an x-fault-code
-// header. Any AMQP client can speak this.
+// header. A call's metadata (transport.AppendToOutgoing) travel as string
+// headers of their own names; a server gives a request's headers to the
+// function as its metadata (transport.IncomingMetadata), less rpcwire's
+// and RabbitMQ's own (x-deadline, x-fault-code, x-type, x-death, ...),
+// with names lower-cased and values of other types (a number a pika
+// caller sends) as text. The function's transport.Peer has the request's
+// reply_to (Addr), user_id (User, which RabbitMQ checks), correlation_id,
+// message_id and redelivered flag. Any AMQP client can speak this.
 //
 // # Delivery
 //
-// A client publishes requests with mandatory set: a request queue that does
-// not exist fails the call at once with transport.ErrNoServer. The context's
+// A client publishes requests with mandatory set and publisher confirms: a
+// request queue that does not exist fails the call at once with
+// transport.ErrNoServer, and a request the broker refuses (basic.nack: a
+// quorum queue electing a leader, say) is published again after a pause,
+// on a fresh channel, within the call's context; a call whose context
+// ends while the broker keeps refusing says so. The context's
 // deadline becomes the message's expiration and an x-deadline header, so a
 // server never runs a call whose caller has given up. Until a client has
 // seen the request queue with a consumer, it checks before each call (a
@@ -89,11 +111,13 @@
 // rpc_queue has 0 consumers") rather than publishing into a queue nobody
 // serves; once it has seen one, its calls wait in the queue while servers
 // restart or reconnect, and a call that times out there says the same.
-// A server acks a request after publishing its reply, so requests of a
-// server that dies are redelivered to another: delivery is at-least-once
-// (see Guarantees below). Notify publishes a
-// one-way message (no reply_to, no expiration) and returns once the broker
-// has confirmed it, or with ErrNoServer when the queue does not exist.
+// A server publishes each reply with a publisher confirm and acks the
+// request only once the reply is confirmed, so requests of a server that
+// dies, and requests whose replies were lost with a broker node, are
+// redelivered to another: delivery is at-least-once (see Guarantees
+// below). Notify publishes a one-way message (no reply_to, no expiration)
+// and returns once the broker has confirmed it, or with ErrNoServer when
+// the queue does not exist.
 // Bodies are bounded by transport.WithMaxMessageSize (4 MiB by default); a
 // larger request gets a fault. The broker hands a server whole messages,
 // so up to prefetch messages of the broker's own limit (max_message_size,
@@ -121,37 +145,63 @@
 // call cancels its context, as a closed HTTP connection would. Without the permission to declare that exchange, calls
 // simply run to their end.
 //
-// Client and server own their reconnects: when the connection is lost,
-// pending calls fail with an error wrapping transport.ErrConnection, and
-// both reconnect with backoff (a random 50-100 ms first, doubling to
-// 2.5-5 s),
-// re-declare what they need and carry on; calls made while reconnecting
-// wait for the next attempt within their context.
+// Client and server own their reconnects: when the connection is lost
+// both reconnect at once to the next broker address, then with backoff
+// between rounds of every address (a random 50-100 ms first, doubling to
+// 2.5-5 s), re-declare what they need and carry on. A call waiting for
+// its reply when the connection goes is not failed: it publishes its
+// request again on the new connection (same correlation id, the new
+// reply queue) and waits within its context, so it survives the loss of
+// its broker node. New calls made while reconnecting wait for the next
+// round within their context and fail with transport.ErrConnection when
+// the round fails.
+//
+// # Flow control
+//
+// A broker under a memory or disk alarm blocks its publishers
+// (connection.blocked). A client then fails new calls and one-way
+// messages at once with transport.ErrBusy naming the broker's reason
+// ("low on memory"), rather than letting them wait in a publish the broker
+// does not read, and serves again by itself when the broker unblocks. A
+// server's replies wait until the broker unblocks (its requests stay
+// unacked meanwhile). Every step of a call honours its context: publishes
+// run on a goroutine of the connection (amqp091's Publish takes no
+// context) and the call returns when its context ends; the look at the
+// request queue is bounded too, and Close does not wait on a blocked
+// broker.
 //
 // # Guarantees
 //
 // A call either returns its own reply (replies find their caller by a
 // correlation id unique to the call) or fails with an error that says why:
-// transport.ErrTimeout when its context ends first, transport.ErrConnection
-// when the broker connection is lost while it waits, transport.ErrNoServer
-// when the request queue does not exist. No call outlives its context.
-// Across a broker restart (TestBrokerRestart, scripts/broker-restart.sh)
-// calls in flight fail with ErrConnection, and client and server serve
-// again within seconds of the broker's return; a transient request queue
-// is lost with its requests and re-declared by the server, while requests
-// waiting in a durable or quorum queue (which clients of such a queue
-// publish persistent) are served after the restart.
+// transport.ErrTimeout when its context ends first, transport.ErrNoServer
+// when the request queue does not exist, transport.ErrBusy when the broker
+// blocks publishers, transport.ErrConnection when no broker address can
+// be reached. No call outlives its context. A call in flight when its
+// connection is lost is published again over the next one: on a cluster
+// with a quorum request queue, killing any one node under load costs no
+// call (TestClusterFailover, scripts/cluster-test.sh: service resumed
+// within 0.2 s of the kill). Across a broker restart (TestBrokerRestart,
+// scripts/broker-restart.sh) calls in flight wait for the broker's return
+// within their context and are answered after it; client and server serve
+// again within seconds; a transient request queue is lost with its
+// requests and re-declared by the server, while requests waiting in a
+// durable or quorum queue (which clients of such a queue publish
+// persistent) are served after the restart.
 //
 // Delivery to functions is at-least-once. A server acks a request only
-// after publishing its reply, so when a server crashes, is closed, or
+// once its reply is confirmed, so when a server crashes, is closed, or
 // loses its connection between running a function and the ack, the broker
 // hands the request to a server again and the function runs a second
-// time (its caller, whose call failed with ErrConnection or is still
-// waiting, gets one reply at most). A function with side effects should
-// therefore be idempotent: get the request with DeliveryFromContext and
-// record its CorrelationID with the effect (in the same transaction), and
-// on a request whose id is known return the recorded result instead of
-// acting again; Redelivered says when a check is needed. This covers the
+// time; and a caller whose connection is lost publishes its request
+// again, so a request that had reached the queue runs twice (the original
+// and the copy). The caller gets one reply: the first one for its
+// correlation id. A function with side effects should therefore be
+// idempotent: get the request's transport.Peer with
+// transport.PeerFromContext and record its CorrelationID with the effect
+// (in the same transaction), and on a request whose id is known return
+// the recorded result instead of acting again; Redelivered says when a
+// check is needed. This covers the
 // broker's redeliveries; a caller that retries a failed call sends a new
 // request with a new id, so for end-to-end exactly-once effects pass an
 // idempotency key of the caller's as an argument.

@@ -31,12 +31,15 @@ const (
 
 // Server serves a transport.Dispatcher on an AMQP request queue. It
 // consumes with a prefetch window and a pool of workers, publishes each
-// reply to the request's reply_to with its correlation_id and only then
-// acks the request, so a server that dies mid-call leaves the request to
-// another server (at-least-once: a function may run twice after a crash).
-// It reconnects by itself when the broker connection is lost.
+// reply to the request's reply_to with its correlation_id and acks the
+// request only once the broker has confirmed the reply, so a server (or a
+// broker node) that dies mid-call leaves the request to another server
+// (at-least-once: a function may run twice after a crash). It reconnects
+// by itself when the broker connection is lost, to the next address of
+// its URL at once.
 type Server struct {
 	cfg      *config
+	addrs    *addresses
 	opts     *transport.ServerOptions
 	svc      *transport.Service
 	nworkers int
@@ -60,11 +63,14 @@ var _ transport.Server = (*Server)(nil)
 // serverSession is one broker connection of a Server.
 type serverSession struct {
 	conn       *amqp091.Connection
-	ch         *amqp091.Channel
+	host       string           // the address connected to, for messages
+	ch         *amqp091.Channel // in confirm mode: replies are confirmed before their requests are acked
 	tag        string
 	deliveries <-chan amqp091.Delivery
 	cancels    <-chan amqp091.Delivery // clients' cancel notices; nil when unsupported
 	returns    <-chan amqp091.Return   // replies the broker could not route
+	blocked    <-chan amqp091.Blocking // the broker blocking and unblocking publishers
+	acks       chan pendingAck         // replies published, waiting for their confirm before the ack
 	connClosed chan *amqp091.Error
 	chClosed   chan *amqp091.Error
 }
@@ -139,6 +145,7 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 	}
 	s := &Server{
 		cfg:      cfg,
+		addrs:    newAddresses(cfg),
 		opts:     &o,
 		svc:      transport.NewService(d, &o, workers),
 		nworkers: workers,
@@ -164,16 +171,25 @@ func NewServer(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...
 func (s *Server) Addr() string { return s.cfg.addr }
 
 // connect opens a connection and a channel, declares the queue and starts
-// consuming.
+// consuming. The setup's synchronous broker methods are bounded by ctx:
+// when it ends the connection is closed, which ends them.
 func (s *Server) connect(ctx context.Context) (*serverSession, error) {
-	conn, err := dial(ctx, s.cfg, s.opts.TLSConfig, "server")
+	conn, i, err := dial(ctx, s.cfg, s.addrs, s.opts.TLSConfig, "server")
 	if err != nil {
 		return nil, err
 	}
-	ss := &serverSession{conn: conn}
-	if err := s.setup(ss); err != nil {
+	ss := &serverSession{conn: conn, host: s.cfg.hosts[i]}
+	stop := context.AfterFunc(ctx, func() { closeConn(conn) })
+	err = s.setup(ss)
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		closeConn(conn)
-		return nil, fmt.Errorf("rpcwire: amqp: serve queue %q on %s: %w", s.cfg.queue, s.cfg.redacted, err)
+		if ctx.Err() != nil {
+			return nil, transport.ContextError(ctx, "amqp: serve queue "+s.cfg.queue+" on "+s.cfg.redacted)
+		}
+		return nil, fmt.Errorf("rpcwire: amqp: serve queue %q on %s (%s): %w", s.cfg.queue, s.cfg.redacted, ss.host, err)
 	}
 	return ss, nil
 }
@@ -185,6 +201,9 @@ func (s *Server) openChannel(ss *serverSession) error {
 	}
 	if err := ch.Qos(s.cfg.prefetch, 0, false); err != nil {
 		return fmt.Errorf("%w: set prefetch: %w", transport.ErrConnection, err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		return fmt.Errorf("%w: confirm mode: %w", transport.ErrConnection, err)
 	}
 	ss.ch = ch
 	return nil
@@ -238,6 +257,8 @@ func (s *Server) setup(ss *serverSession) error {
 	ss.connClosed = ss.conn.NotifyClose(make(chan *amqp091.Error, 1))
 	ss.chClosed = ss.ch.NotifyClose(make(chan *amqp091.Error, 1))
 	ss.returns = ss.ch.NotifyReturn(make(chan amqp091.Return, 16))
+	ss.blocked = ss.conn.NotifyBlocked(make(chan amqp091.Blocking, 1))
+	ss.acks = make(chan pendingAck, s.cfg.prefetch)
 	s.listenForCancels(ss)
 	return nil
 }
@@ -319,30 +340,27 @@ func (s *Server) cancelTracked(d *amqp091.Delivery) {
 func (s *Server) run(ss *serverSession) {
 	defer close(s.done)
 	defer s.workers.Wait()
-	failures := 0
 	for {
-		start := time.Now()
 		cause := s.serve(ss)
 		if s.stopCtx.Err() != nil {
 			return
 		}
-		if time.Since(start) > maxBackoff {
-			failures = 0
-		}
-		s.log.Warn("amqp: server lost the broker connection; reconnecting", "err", cause)
-		for ss = nil; ss == nil; failures++ {
-			if !sleep(backoff(failures), s.stopCtx.Done()) {
+		s.log.Warn("amqp: server lost the broker connection; reconnecting", "broker", ss.host, "err", cause)
+		// Every address once, at once; back off only between rounds.
+		for round := 0; ; round++ {
+			var err error
+			if ss, err = s.connect(s.stopCtx); err == nil {
+				break
+			}
+			if s.stopCtx.Err() != nil {
 				return
 			}
-			var err error
-			if ss, err = s.connect(s.stopCtx); err != nil {
-				if s.stopCtx.Err() != nil {
-					return
-				}
-				s.log.Warn("amqp: server reconnect failed", "attempt", failures+1, "err", err)
+			s.log.Warn("amqp: server reconnect failed at every broker address", "round", round+1, "err", err)
+			if !sleep(backoff(round), s.stopCtx.Done()) {
+				return
 			}
 		}
-		s.log.Info("amqp: server reconnected; serving again")
+		s.log.Info("amqp: server reconnected; serving again", "broker", ss.host)
 	}
 }
 
@@ -374,6 +392,32 @@ func (s *Server) serve(ss *serverSession) error {
 			}
 		}()
 	}
+	s.workers.Add(2)
+	go func() {
+		defer s.workers.Done()
+		for b := range ss.blocked {
+			if b.Active {
+				s.log.Warn("amqp: the broker blocks publishers; replies wait until it recovers", "broker", ss.host, "reason", b.Reason)
+			} else {
+				s.log.Info("amqp: the broker unblocked publishers", "broker", ss.host)
+			}
+		}
+	}()
+	go func() {
+		// Requests are acked once their replies are confirmed; the
+		// session's workers are the only senders, so the queue of
+		// confirms closes when they are done.
+		defer s.workers.Done()
+		<-workersDone
+		close(ss.acks)
+	}()
+	acked := make(chan struct{})
+	s.workers.Add(1)
+	go func() {
+		defer s.workers.Done()
+		defer close(acked)
+		s.ackConfirmed(ss.ch, ss.acks)
+	}()
 	var cause error
 	select {
 	case <-p.consumed:
@@ -395,12 +439,13 @@ func (s *Server) serve(ss *serverSession) error {
 			s.log.Debug("amqp: cancel consumer", "err", err)
 		}
 		select {
-		case <-workersDone:
+		case <-acked:
 		case <-s.callCtx.Done():
 			// Close: cut the calls off. Unacked requests go back to the queue.
 		}
 		ss.close()
 		<-workersDone
+		<-acked
 		return nil
 	}
 	ss.close()
@@ -505,21 +550,21 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("amqp: panic while handling a request; dropping it", "panic", p, "correlation_id", d.CorrelationId)
-			_ = d.Ack(false)
+			ss.acks <- finished(d, nil, false)
 		}
 	}()
 	ctx := s.callCtx
 	if dl, ok := deadlineOf(d); ok {
 		if !time.Now().Before(dl) {
 			s.log.Debug("amqp: skipping an expired request", "correlation_id", d.CorrelationId)
-			_ = d.Ack(false)
+			ss.acks <- finished(d, nil, false)
 			return
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 	}
-	req := transport.Message{Body: d.Body, ContentType: d.ContentType, Type: d.Type, Headers: d.Headers}
+	req := transport.Message{Body: d.Body, ContentType: d.ContentType, Type: d.Type, Headers: d.Headers, Metadata: incomingMetadata(d.Headers)}
 	c, err := s.cfg.codecs.of(d.ContentType, d.Body)
 	var reply *transport.Message
 	if d.ReplyTo != "" {
@@ -544,7 +589,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			return // Close: leave the request unacked for another server
 		}
 		defer s.svc.Unreserve(n)
-		callCtx, cancel := s.track(withDelivery(ctx, d), d)
+		callCtx, cancel := s.track(s.peerContext(ctx, d), d)
 		fault, refused = s.svc.Serve(callCtx, c, &req, reply)
 		s.untrack(d, cancel)
 		if !refused && s.callCtx.Err() != nil {
@@ -558,10 +603,10 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 			"bytes", len(d.Body), "correlation_id", d.CorrelationId, "fault", fault.Message)
 	}
 	if reply == nil {
-		s.settle(d, refused)
+		ss.acks <- finished(d, nil, refused)
 		return
 	}
-	err = ss.ch.Publish("", d.ReplyTo, true, false, amqp091.Publishing{
+	dc, err := ss.ch.PublishWithDeferredConfirm("", d.ReplyTo, true, false, amqp091.Publishing{
 		ContentType:   reply.ContentType,
 		CorrelationId: d.CorrelationId,
 		Headers:       reply.Headers,
@@ -574,19 +619,7 @@ func (s *Server) handle(ss *serverSession, d *amqp091.Delivery) {
 		s.log.Debug("amqp: publish reply", "err", err)
 		return
 	}
-	s.settle(d, refused)
-}
-
-// settle acks a handled request. A poison one is rejected without requeue
-// when the queue has a dead-letter exchange (?dead_letter=NAME or
-// ?dead_letter_queue=NAME), so the broker keeps it there for inspection;
-// otherwise it is acked and dropped.
-func (s *Server) settle(d *amqp091.Delivery, poison bool) {
-	if poison && s.cfg.deadLettering() {
-		_ = d.Reject(false)
-		return
-	}
-	_ = d.Ack(false)
+	ss.acks <- finished(d, dc, refused)
 }
 
 // deadlineOf returns the caller's deadline a request carries.

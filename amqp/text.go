@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rpcwire/rpcwire/amqp/jsoncodec"
 	"github.com/rpcwire/rpcwire/internal/scalar"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/transport/wire"
@@ -256,7 +257,8 @@ const (
 )
 
 // appendTextResult writes a reply's result as text and names its type.
-// Bytes are written raw; arrays and structs in the JSON codec's form.
+// Bytes are written raw; arrays and structs in the JSON codec's form
+// (jsoncodec.AppendValue).
 func appendTextResult(dst []byte, result any) ([]byte, string, error) {
 	w, err := wire.Convert(result)
 	if err != nil {
@@ -278,7 +280,7 @@ func appendTextResult(dst []byte, result any) ([]byte, string, error) {
 	case time.Time:
 		return x.AppendFormat(dst, time.RFC3339Nano), textTypeTime, nil
 	}
-	dst, err = (&jsonEncoder{}).value(dst, w, 0)
+	dst, err = jsoncodec.AppendValue(dst, w)
 	return dst, textTypeJSON, err
 }
 
@@ -320,7 +322,7 @@ func decodeTextResult(body []byte, typ string) (any, error) {
 		}
 		return t, nil
 	case textTypeJSON:
-		return JSONCodec{}.DecodeReply(append(append([]byte(`{"result":`), body...), '}'))
+		return jsoncodec.DecodeValue(body)
 	}
 	return decodePlainReply(body)
 }

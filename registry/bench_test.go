@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/registry"
+	"github.com/rpcwire/rpcwire/transport"
 )
 
 // benchPoint is the struct the /struct benchmark sends and returns.
@@ -48,8 +49,8 @@ func BenchmarkDispatch(b *testing.B) {
 
 	// The same call behind one pass-through middleware: what a logging or
 	// metrics layer costs at least.
-	passThrough := func(next registry.Handler) registry.Handler {
-		return func(ctx context.Context, req *registry.Request) (any, error) { return next(ctx, req) }
+	passThrough := func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) { return next(ctx, req) }
 	}
 	withMW := registry.New(registry.WithMiddleware(passThrough))
 	require.NoError(b, withMW.Register("fun_add", func(a, b int) int { return a + b }))

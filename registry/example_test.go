@@ -67,8 +67,8 @@ func ExampleWithMiddleware() {
 			return a
 		},
 	}))
-	logging := func(next registry.Handler) registry.Handler {
-		return func(ctx context.Context, req *registry.Request) (any, error) {
+	logging := func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
 			start := time.Now()
 			result, err := next(ctx, req)
 			if err != nil {

@@ -26,30 +26,14 @@ import (
 	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
-// Request is a call as middleware sees it.
-type Request struct {
-	// Method is the method name as the caller sent it.
-	Method string
-	// Args are the wire values the caller sent.
-	Args []any
-}
-
-// Handler runs a call. The registry's own handler looks up the method and
-// calls it; middleware wraps it.
-type Handler func(ctx context.Context, req *Request) (any, error)
-
-// Middleware wraps a Handler, for logging, metrics, auth or limits. The
-// first middleware given to New is the outermost.
-type Middleware func(next Handler) Handler
-
 // Registry maps method names to Go functions. It is safe for concurrent
 // use; methods may be registered while calls are being served. The zero
 // Registry is usable: it has no middleware, no introspection methods and a
 // silent logger.
 type Registry struct {
 	methods atomic.Pointer[map[string]*method]
-	mu      sync.Mutex // serialises writers of methods
-	handler Handler    // the middleware chain; nil without middleware
+	mu      sync.Mutex        // serialises writers of methods
+	handler transport.Handler // the middleware chain; nil without middleware
 	logger  *slog.Logger
 	// maxMulticall bounds the calls of one system.multicall.
 	maxMulticall int
@@ -59,14 +43,22 @@ type Registry struct {
 type Option func(*config)
 
 type config struct {
-	middleware    []Middleware
+	middleware    []transport.Interceptor
 	introspection bool
 	logger        *slog.Logger
 	maxMulticall  int
 }
 
-// WithMiddleware adds middleware around every call, the first outermost.
-func WithMiddleware(mw ...Middleware) Option {
+// WithMiddleware adds middleware around every call the registry runs,
+// the first outermost: interceptors of the same shape as a client's or
+// server's (transport.WithInterceptors), for logging, metrics, auth or
+// limits written once. Where they run differs: server interceptors wrap
+// each call a server decodes, and see a system.multicall as one call;
+// registry middleware wraps each call Dispatch runs, so it sees the
+// multicall and then each of its entries. The Request it gets has Method,
+// Args and Transport (from the Peer) set; the caller's metadata and Peer
+// are in ctx.
+func WithMiddleware(mw ...transport.Interceptor) Option {
 	return func(c *config) { c.middleware = append(c.middleware, mw...) }
 }
 
@@ -101,7 +93,6 @@ func New(opts ...Option) *Registry {
 			o(&c)
 		}
 	}
-	c.middleware = slices.DeleteFunc(c.middleware, func(mw Middleware) bool { return mw == nil })
 	r := &Registry{logger: c.logger, maxMulticall: c.maxMulticall}
 	if r.maxMulticall < 1 {
 		r.maxMulticall = DefaultMaxMulticall
@@ -111,12 +102,8 @@ func New(opts ...Option) *Registry {
 	}
 	empty := map[string]*method{}
 	r.methods.Store(&empty)
-	if len(c.middleware) > 0 {
-		h := r.dispatch
-		for i := len(c.middleware) - 1; i >= 0; i-- {
-			h = c.middleware[i](h)
-		}
-		r.handler = h
+	if slices.ContainsFunc(c.middleware, func(mw transport.Interceptor) bool { return mw != nil }) {
+		r.handler = transport.Chain(r.dispatch, c.middleware...)
 	}
 	if c.introspection {
 		r.registerSystem()
@@ -312,11 +299,15 @@ func (r *Registry) Dispatch(ctx context.Context, method string, args []any) (res
 	if r.handler == nil { // no middleware: no Request to build
 		return r.run(ctx, method, args)
 	}
-	return r.handler(ctx, &Request{Method: method, Args: args})
+	req := &transport.Request{Method: method, Args: args}
+	if p, ok := transport.PeerFromContext(ctx); ok {
+		req.Transport = p.Transport
+	}
+	return r.handler(ctx, req)
 }
 
 // dispatch is the innermost Handler, under the middleware.
-func (r *Registry) dispatch(ctx context.Context, req *Request) (any, error) {
+func (r *Registry) dispatch(ctx context.Context, req *transport.Request) (any, error) {
 	return r.run(ctx, req.Method, req.Args)
 }
 

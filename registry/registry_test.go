@@ -334,9 +334,9 @@ func TestDispatchCancelledContext(t *testing.T) {
 
 func TestMiddleware(t *testing.T) {
 	var trace []string
-	mark := func(name string) registry.Middleware {
-		return func(next registry.Handler) registry.Handler {
-			return func(ctx context.Context, req *registry.Request) (any, error) {
+	mark := func(name string) transport.Interceptor {
+		return func(next transport.Handler) transport.Handler {
+			return func(ctx context.Context, req *transport.Request) (any, error) {
 				trace = append(trace, name+">"+req.Method)
 				v, err := next(ctx, req)
 				trace = append(trace, "<"+name)
@@ -344,8 +344,8 @@ func TestMiddleware(t *testing.T) {
 			}
 		}
 	}
-	deny := func(next registry.Handler) registry.Handler {
-		return func(ctx context.Context, req *registry.Request) (any, error) {
+	deny := func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
 			if req.Method == "secret" {
 				return nil, fmt.Errorf("%w: secret is not for you", transport.ErrMethodNotFound)
 			}
@@ -381,8 +381,8 @@ func TestMiddleware(t *testing.T) {
 
 func TestMiddlewareSeesErrorsAndPanics(t *testing.T) {
 	var seen []error
-	record := func(next registry.Handler) registry.Handler {
-		return func(ctx context.Context, req *registry.Request) (any, error) {
+	record := func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
 			v, err := next(ctx, req)
 			seen = append(seen, err)
 			return v, err
@@ -399,8 +399,8 @@ func TestMiddlewareSeesErrorsAndPanics(t *testing.T) {
 }
 
 func TestMiddlewarePanicIsContained(t *testing.T) {
-	reg := registry.New(registry.WithMiddleware(func(next registry.Handler) registry.Handler {
-		return func(ctx context.Context, req *registry.Request) (any, error) {
+	reg := registry.New(registry.WithMiddleware(func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
 			if req.Method == "boom" {
 				panic("middleware bug")
 			}

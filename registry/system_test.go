@@ -204,8 +204,8 @@ func TestMulticallBadArgument(t *testing.T) {
 
 func TestMulticallRunsEntriesThroughMiddleware(t *testing.T) {
 	var seen []string
-	reg := newArticleRegistry(t, registry.WithMiddleware(func(next registry.Handler) registry.Handler {
-		return func(ctx context.Context, req *registry.Request) (any, error) {
+	reg := newArticleRegistry(t, registry.WithMiddleware(func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
 			seen = append(seen, req.Method)
 			if req.Method == "fib" {
 				return nil, fmt.Errorf("%w: fib is switched off", transport.ErrMethodNotFound)

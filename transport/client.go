@@ -35,20 +35,28 @@ type Carrier interface {
 }
 
 // NewClient returns the Client every transport gives its callers: it
-// applies the default timeout, refuses a bad reply target before sending,
-// encodes calls with codec, holds requests and replies to the size limit,
-// moves them with car, decodes replies, maps faults to errors and stores
-// results. addr names the server in errors and must hold no password.
+// applies the default timeout, runs the interceptors, refuses a bad reply
+// target before sending, checks the call's outgoing metadata, encodes
+// calls with codec, holds requests and replies to the size limit, moves
+// them with car, decodes replies, maps faults to errors and stores
+// results. addr names the server in errors and interceptors' requests,
+// and must hold no password.
 func NewClient(car Carrier, codec Codec, addr string, o *ClientOptions) Client {
-	return &client{car: car, codec: codec, addr: addr, maxSize: o.MaxSize(), timeout: o.Timeout}
+	c := &client{car: car, codec: codec, addr: addr, scheme: scheme(addr), maxSize: o.MaxSize(), timeout: o.Timeout}
+	if len(o.Interceptors) > 0 {
+		c.chain = Chain(c.invoke, o.Interceptors...)
+	}
+	return c
 }
 
 type client struct {
 	car     Carrier
 	codec   Codec
 	addr    string
+	scheme  string
 	maxSize int64
 	timeout time.Duration
+	chain   Handler // the interceptors around invoke; nil without interceptors
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -77,7 +85,8 @@ func (c *client) Close() error {
 	return c.closeErr
 }
 
-// do makes one call ("call") or sends one one-way message ("notify").
+// do makes one call ("call") or sends one one-way message ("notify"),
+// through the interceptors when there are some, and stores the result.
 func (c *client) do(ctx context.Context, kind, method string, args []any, reply any) error {
 	if c.closed.Load() {
 		return c.errorf(kind, method, "%w", ErrClosed)
@@ -89,52 +98,89 @@ func (c *client) do(ctx context.Context, kind, method string, args []any, reply 
 			defer cancel()
 		}
 	}
+	var (
+		result any
+		err    error
+	)
+	if c.chain == nil {
+		result, err = c.send(ctx, kind, method, args)
+	} else {
+		result, err = c.chain(ctx, &Request{Method: method, Args: args, OneWay: kind == "notify", Transport: c.scheme, Addr: c.addr})
+	}
+	if err != nil || reply == nil {
+		return err
+	}
+	if err := wire.Assign(reply, result); err != nil {
+		return c.errorf(kind, method, "reply: %w", err)
+	}
+	return nil
+}
+
+// invoke is the innermost Handler of the interceptors.
+func (c *client) invoke(ctx context.Context, req *Request) (any, error) {
+	kind := "call"
+	if req.OneWay {
+		kind = "notify"
+	}
+	if c.closed.Load() {
+		return nil, c.errorf(kind, req.Method, "%w", ErrClosed)
+	}
+	return c.send(ctx, kind, req.Method, req.Args)
+}
+
+// send encodes a call with the outgoing metadata of ctx, moves it and
+// decodes the reply: the result, or nil for a one-way call.
+func (c *client) send(ctx context.Context, kind, method string, args []any) (any, error) {
 	if ctx.Err() != nil {
-		return ContextError(ctx, c.what(kind, method))
+		return nil, ContextError(ctx, c.what(kind, method))
+	}
+	md, err := outgoingMetadata(ctx)
+	if err == nil && md != nil {
+		err = checkMetadata(md)
+	}
+	if err != nil {
+		return nil, c.errorf(kind, method, "%w", err)
 	}
 	req, resp := GetMessage(), GetMessage()
 	defer PutMessage(req)
 	defer PutMessage(resp)
+	req.Metadata = md
 	if err := c.codec.EncodeCall(req, method, args); err != nil {
-		return c.errorf(kind, method, "%w: %w", ErrInvalidParams, err)
+		return nil, c.errorf(kind, method, "%w: %w", ErrInvalidParams, err)
 	}
 	if n := int64(len(req.Body)); n > c.maxSize {
-		return c.errorf(kind, method, "%w: request of %d bytes exceeds the limit of %d", ErrTooLarge, n, c.maxSize)
+		return nil, c.errorf(kind, method, "%w: request of %d bytes exceeds the limit of %d", ErrTooLarge, n, c.maxSize)
 	}
 	oneWay := kind == "notify"
-	var err error
 	if oneWay {
 		err = c.car.Send(ctx, req, resp)
 	} else {
 		err = c.car.RoundTrip(ctx, req, resp)
 	}
 	if err != nil {
-		return c.carrierError(ctx, kind, method, err)
+		return nil, c.carrierError(ctx, kind, method, err)
 	}
 	if oneWay && len(resp.Body) == 0 {
-		return nil // accepted, nothing to read
+		return nil, nil // accepted, nothing to read
 	}
 	if n := int64(len(resp.Body)); n > c.maxSize {
-		return c.errorf(kind, method, "%w: reply of %d bytes exceeds the limit of %d", ErrTooLarge, n, c.maxSize)
+		return nil, c.errorf(kind, method, "%w: reply of %d bytes exceeds the limit of %d", ErrTooLarge, n, c.maxSize)
 	}
 	result, err := c.codec.DecodeReply(resp)
 	if err != nil {
 		var fault *RemoteError
 		if errors.As(err, &fault) {
 			if oneWay && !Refused(fault) {
-				return nil // the method's own fault: not a one-way caller's business
+				return nil, nil // the method's own fault: not a one-way caller's business
 			}
-			return FaultError(ctx, c.what(kind, method), fault)
+			return nil, FaultError(ctx, c.what(kind, method), fault)
 		}
-		return c.errorf(kind, method, "reply: %w", err)
+		return nil, c.errorf(kind, method, "reply: %w", err)
 	}
 	if oneWay {
-		return nil
+		return nil, nil
 	}
-	if err := wire.Assign(reply, result); err != nil {
-		return c.errorf(kind, method, "reply: %w", err)
-	}
-	return nil
+	return result, nil
 }
 
 // carrierError turns a carrier's error into the caller's: the context's

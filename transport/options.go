@@ -47,6 +47,9 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// Codecs replace the transport's built-in codecs of their names.
 	Codecs []Codec
+	// Interceptors wrap every call, the first outermost (see
+	// WithInterceptors).
+	Interceptors []Interceptor
 }
 
 // ServerOptions are the settings every transport's server understands.
@@ -74,6 +77,9 @@ type ServerOptions struct {
 	CallTimeout time.Duration
 	// Codecs replace the transport's built-in codecs of their names.
 	Codecs []Codec
+	// Interceptors wrap every call the server runs, the first outermost
+	// (see WithInterceptors).
+	Interceptors []Interceptor
 }
 
 // ClientOption configures a Client; it is given to Dial.

@@ -17,6 +17,7 @@ import (
 // A Service is safe for concurrent use.
 type Service struct {
 	d       Dispatcher
+	handler Handler // o.Interceptors around dispatch; nil without interceptors
 	maxSize int64
 	timeout time.Duration
 	slots   chan struct{}
@@ -24,16 +25,25 @@ type Service struct {
 }
 
 // NewService returns a Service running calls on d with o's limits and
-// maxInFlight call slots (o.MaxInFlight, or the transport's default when
-// that is unset).
+// interceptors, and maxInFlight call slots (o.MaxInFlight, or the
+// transport's default when that is unset).
 func NewService(d Dispatcher, o *ServerOptions, maxInFlight int) *Service {
-	return &Service{
+	s := &Service{
 		d:       d,
 		maxSize: o.MaxSize(),
 		timeout: o.CallTimeout,
 		slots:   make(chan struct{}, max(maxInFlight, 1)),
 		bytes:   budget{size: o.MaxBytes()},
 	}
+	if len(o.Interceptors) > 0 {
+		s.handler = Chain(s.dispatch, o.Interceptors...)
+	}
+	return s
+}
+
+// dispatch is the innermost Handler of the server's interceptors.
+func (s *Service) dispatch(ctx context.Context, req *Request) (any, error) {
+	return s.d.Dispatch(ctx, req.Method, req.Args)
 }
 
 // MaxBytesInFlight is the bytes of requests the server holds at once (see
@@ -105,47 +115,57 @@ func (s *Service) Busy(c Codec, reply *Message) *RemoteError {
 	return f
 }
 
-// Call is a decoded request.
-type Call struct {
-	// Method is the method the caller named.
-	Method string
-	// Args are the arguments, as wire values.
-	Args []any
-}
-
-// Decode checks req against the size limit and decodes it with c. A
+// Decode checks req against the size limits and decodes it with c. A
 // request that is too large or cannot be decoded gives the fault to send
-// back instead.
-func (s *Service) Decode(c Codec, req *Message) (Call, *RemoteError) {
+// back instead. The Request keeps req's metadata for Run.
+func (s *Service) Decode(c Codec, req *Message) (Request, *RemoteError) {
 	if n := int64(len(req.Body)); n > s.maxSize {
-		return Call{}, &RemoteError{Code: CodeTooLarge,
+		return Request{}, &RemoteError{Code: CodeTooLarge,
 			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d", n, s.maxSize)}
+	}
+	if len(req.Metadata) > 0 {
+		if n := metadataSize(req.Metadata); n > MaxMetadataSize {
+			return Request{}, &RemoteError{Code: CodeTooLarge,
+				Message: fmt.Sprintf("request metadata of %d bytes exceed the limit of %d", n, MaxMetadataSize)}
+		}
 	}
 	method, args, err := c.DecodeCall(req)
 	if err != nil {
-		return Call{}, ToRemote(err)
+		return Request{}, ToRemote(err)
 	}
-	return Call{Method: method, Args: args}, nil
+	return Request{Method: method, Args: args, md: req.Metadata}, nil
 }
 
-// Run runs call on the Dispatcher and, unless reply is nil (a one-way
-// call), encodes its result or fault into reply with c. It returns the
+// Run runs call on the Dispatcher, through the server's interceptors,
+// with the call's metadata in ctx (see IncomingMetadata) and, unless reply
+// is nil (a one-way call), encodes its result or fault into reply with c. It returns the
 // fault sent, nil when the call succeeded (for a one-way call: the fault
 // it would have sent). ctx carries the caller's deadline, when the
 // transport has one; the server's call timeout applies on top.
 //
 // A result that cannot be encoded, or whose encoding exceeds the size
 // limit, becomes a fault (CodeInternal, CodeTooLarge) instead.
-func (s *Service) Run(ctx context.Context, c Codec, call Call, reply *Message) *RemoteError {
+func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message) *RemoteError {
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
+	if len(call.md) > 0 {
+		ctx = NewIncomingContext(ctx, call.md)
+	}
 	if s.maxSize != DefaultMaxMessageSize {
 		ctx = context.WithValue(ctx, replyLimitKey{}, s.maxSize)
 	}
-	result, err := s.d.Dispatch(ctx, call.Method, call.Args)
+	var (
+		result any
+		err    error
+	)
+	if s.handler == nil {
+		result, err = s.d.Dispatch(ctx, call.Method, call.Args)
+	} else {
+		result, err = s.intercept(ctx, call, reply == nil)
+	}
 	var fault *RemoteError
 	if err != nil {
 		fault = ToRemote(err)
@@ -179,6 +199,23 @@ func (s *Service) Run(ctx context.Context, c Codec, call Call, reply *Message) *
 	}
 	c.EncodeFault(reply, fault)
 	return fault
+}
+
+// intercept runs a call through the interceptors; a panic in one becomes
+// an ErrInternal fault, as a panic in a function does.
+// It takes the Request by value: the copy it hands the interceptors
+// escapes to the heap, and only calls with interceptors pay for it.
+func (s *Service) intercept(ctx context.Context, req Request, oneWay bool) (result any, err error) {
+	req.OneWay = oneWay
+	if p, ok := ctx.Value(peerKey{}).(*Peer); ok {
+		req.Transport = p.Transport
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, fmt.Errorf("%w: an interceptor panicked serving %s: %v", ErrInternal, req.Method, p)
+		}
+	}()
+	return s.handler(ctx, &req)
 }
 
 // Serve decodes req with c, runs it and encodes the reply (result or

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -70,34 +69,24 @@ func (t *Table) Listen(ctx context.Context, rawURL string, d Dispatcher, opts ..
 		return nil, fmt.Errorf("%w: %q cannot listen", ErrUnknownScheme, u.Scheme)
 	}
 	if d == nil {
-		return nil, fmt.Errorf("rpcwire: listen %s: nil dispatcher", u.Redacted())
+		return nil, fmt.Errorf("rpcwire: listen %s: nil dispatcher", Redact(rawURL))
 	}
 	return s.Listen(ctx, u, d, opts...)
 }
 
 func (t *Table) lookup(rawURL string) (*url.URL, Scheme, error) {
-	u, err := url.Parse(rawURL)
+	u, err := ParseURL(rawURL)
 	if err != nil {
-		// url.Error quotes the URL; strip it so no password leaks.
-		if ue, ok := err.(*url.Error); ok {
-			err = ue.Err
-		}
-		if strings.Contains(rawURL, "@") {
-			// The cause may quote a piece of the URL that is part of a
-			// password ("u:pa/ss@h" fails with invalid port ":pa").
-			err = errors.New(unquote(err.Error()))
-		}
-		return nil, Scheme{}, fmt.Errorf("rpcwire: invalid URL: %w (want scheme://host:port/path with a scheme of %s)",
-			err, strings.Join(t.Schemes(), ", "))
+		return nil, Scheme{}, fmt.Errorf("%w (want scheme://host:port/path with a scheme of %s)", err, strings.Join(t.Schemes(), ", "))
 	}
 	if u.Scheme == "" {
 		return nil, Scheme{}, fmt.Errorf("%w: %q has no scheme (want one of %s, e.g. http://127.0.0.1:8080/)",
-			ErrUnknownScheme, u.Redacted(), strings.Join(t.Schemes(), ", "))
+			ErrUnknownScheme, Redact(rawURL), strings.Join(t.Schemes(), ", "))
 	}
 	s, ok := t.schemes[strings.ToLower(u.Scheme)]
 	if !ok {
 		return nil, Scheme{}, fmt.Errorf("%w %q in %s (known schemes: %s)",
-			ErrUnknownScheme, u.Scheme, u.Redacted(), strings.Join(t.Schemes(), ", "))
+			ErrUnknownScheme, u.Scheme, Redact(rawURL), strings.Join(t.Schemes(), ", "))
 	}
 	return u, s, nil
 }

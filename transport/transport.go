@@ -6,13 +6,37 @@
 //
 // The path of a call:
 //
-//	caller → Client (NewClient: timeout, encode, size limit) → Codec → Carrier (the wire)
-//	       → Service.Serve (size limit, decode, deadline) → Dispatcher (the registry) → function
+//	caller → Client (NewClient: timeout, interceptors, metadata, encode, size limit) → Codec → Carrier (the wire)
+//	       → Service.Serve (size limit, decode, metadata, deadline, interceptors) → Dispatcher (the registry) → function
 //
 // and the reply back the same way. A transport supplies only its Carrier
 // (how a message reaches a server and its reply comes back) and feeds what
 // it receives to a Service; everything else is written once, here.
 // Values are described in package transport/wire.
+//
+// # Metadata, peers and interceptors
+//
+// A call carries metadata besides its arguments: string pairs the caller
+// attaches to its context (AppendToOutgoing, NewOutgoingContext) and the
+// server's interceptors, registry middleware and function read from
+// theirs (IncomingMetadata), the same on every transport: HTTP header
+// fields, AMQP message headers, a copy in memory. Keys are lower-case HTTP
+// tokens, values single-line UTF-8 text, at most MaxMetadataSize bytes in
+// all; the keys the transports use themselves are reserved (Reserved:
+// HTTP's own fields such as host, content-*, authorization, accept-* and
+// user-agent; rpcwire's x-rpcwire-*, idempotency-key, x-deadline,
+// x-fault-code and x-type; RabbitMQ's x-death and kin). A client refuses
+// a call whose metadata break the rules before sending it.
+//
+// PeerFromContext tells a served call who made it: the transport, the
+// caller's address, its checked user and, over AMQP, the delivery's
+// properties.
+//
+// Interceptors (WithInterceptors, on Dial and Listen alike) wrap calls on
+// either side with one shape, Interceptor, which the registry's
+// middleware shares: logging, metrics, tracing (package
+// transport/otelrpc), auth and retries are written once for every
+// transport.
 //
 // The package imports no transport implementation. Backends (the in-memory
 // one in transport/mem, xmlrpc, amqp) import it; the root rpcwire package
@@ -69,10 +93,11 @@ type Dispatcher interface {
 	Dispatch(ctx context.Context, method string, args []any) (any, error)
 }
 
-// Message is an encoded call or reply as a carrier moves it: the body and
-// the few properties a codec may set besides it. Carriers map them onto
-// their wire: AMQP carries all of them as message properties and headers;
-// HTTP carries the body and content type.
+// Message is an encoded call or reply as a carrier moves it: the body,
+// the few properties a codec may set besides it, and a call's metadata.
+// Carriers map them onto their wire: AMQP carries all of them as message
+// properties and headers; HTTP carries the body, the content type and the
+// metadata (as header fields).
 type Message struct {
 	// Body is the encoded call or reply.
 	Body []byte
@@ -85,6 +110,12 @@ type Message struct {
 	// Headers are codec headers, with string or int64 values: the text
 	// codec carries a fault's code in one.
 	Headers map[string]any
+	// Metadata are a call's metadata (see Metadata), apart from the
+	// codec's headers: the client core sets them from the call's context,
+	// checked; a server's carrier sets them from what it received, leaving
+	// out the reserved keys, and the Service hands them to the call's
+	// context. Replies carry none.
+	Metadata Metadata
 }
 
 // Reset empties m for reuse, keeping Body's storage.

@@ -136,8 +136,15 @@ func (cfg *DialConfig) Dial(ctx context.Context, u *url.URL, opts ...transport.C
 		dialer: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second},
 		open:   map[*trackedConn]struct{}{},
 	}
+	// The proxy the environment names for the target, looked up once: a
+	// client posts to one origin (a redirect it follows stays in it), and
+	// net/http reads the environment once per process anyway.
+	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: target})
+	if err != nil {
+		return nil, fmt.Errorf("xmlrpc: dial %s: proxy from the environment: %w", u.Redacted(), err)
+	}
 	tr := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
+		Proxy:                  http.ProxyURL(proxy),
 		DialContext:            conns.dial,
 		TLSClientConfig:        tlsConf,
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
@@ -267,6 +274,7 @@ func (c *carrier) post(ctx context.Context, req *transport.Message, oneWay bool)
 	if c.auth != nil {
 		r.Header["Authorization"] = c.auth
 	}
+	setMetadata(r.Header, req.Metadata)
 	if oneWay {
 		// No deadline: ctx bounds handing the call over, not its run.
 		r.Header[OneWayHeader] = headerOne
@@ -274,7 +282,22 @@ func (c *carrier) post(ctx context.Context, req *transport.Message, oneWay bool)
 		ms := (time.Until(dl) + time.Millisecond - 1) / time.Millisecond // rounded up: the caller gives up first
 		r.Header[TimeoutHeader] = []string{strconv.FormatInt(int64(max(ms, 1)), 10)}
 	}
-	resp, err := c.hc.Do(r.WithContext(ctx))
+	var (
+		resp *http.Response
+		err  error
+	)
+	if c.follow {
+		resp, err = c.hc.Do(r.WithContext(ctx))
+	} else {
+		// Following no redirect, the client has nothing to add to the
+		// transport: a 3xx comes back as it is (see StatusError), and the
+		// call skips http.Client's redirect bookkeeping.
+		resp, err = c.tr.RoundTrip(r.WithContext(ctx))
+		var tlsErr tls.RecordHeaderError
+		if errors.As(err, &tlsErr) && string(tlsErr.RecordHeader[:]) == "HTTP/" {
+			err = http.ErrSchemeMismatch // as http.Client says it
+		}
+	}
 	if err != nil {
 		return nil, c.transportError(err)
 	}

@@ -1,11 +1,7 @@
 package xmlrpc_test
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
@@ -15,7 +11,9 @@ import (
 
 	"github.com/rpcwire/rpcwire/examples/funcs"
 	"github.com/rpcwire/rpcwire/internal/benchload"
+	"github.com/rpcwire/rpcwire/internal/rawecho"
 	"github.com/rpcwire/rpcwire/xmlrpc"
+	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
 
 // inFlights are the sub-benchmarks: calls kept in flight at once.
@@ -51,46 +49,18 @@ func ourCall(b *testing.B) func() error {
 	}
 }
 
-// rawCall starts the baseline, a plain net/http handler echoing the
-// body, and returns a function posting the same fun_add body to it with
-// plain net/http (same idle pool as our client).
+// rawCall starts the floor, internal/rawecho's minimal net/http echo,
+// and returns a function posting the same fun_add body to it.
 func rawCall(b *testing.B) func() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	e, err := rawecho.NewHTTP(512)
 	require.NoError(b, err)
-	hs := &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			w.Header().Set("Content-Type", "text/xml")
-			_, _ = w.Write(body)
-		}),
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = hs.Serve(ln) }()
-	b.Cleanup(func() { _ = hs.Close(); <-done })
-
-	tr := &http.Transport{MaxIdleConnsPerHost: 512, DisableCompression: true}
-	b.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Transport: tr}
-	target := "http://" + ln.Addr().String() + "/"
-	body := []byte(addCall)
+	b.Cleanup(func() { _ = e.Close(context.Background()) })
+	body, err := xmlcodec.Codec{}.AppendCall(nil, "fun_add", []any{2, 3})
+	require.NoError(b, err)
+	ct := []string{"text/xml"}
 	ctx := context.Background()
 	return func() error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "text/xml")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		_, err = io.ReadAll(resp.Body)
+		_, err := e.Call(ctx, nil, body, ct)
 		return err
 	}
 }

@@ -159,6 +159,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.ContentType = r.Header.Get("Content-Type")
+	in.Metadata, r = incomingMetadata(r.Header), withPeer(r)
 	// The slot is taken once the body is in: a client trickling its body
 	// holds a connection (bounded by the server's connection cap and read
 	// timeout), never a call slot that honest callers need.
@@ -168,7 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(r.Header[OneWayHeader]) > 0 {
-		if h.startOneWay(w, in, out, held) {
+		if h.startOneWay(h.oneWayContext(r), w, in, out, held) {
 			held = 0
 		}
 		return
@@ -229,7 +230,7 @@ func (h *Handler) serve(r *http.Request, in, out *transport.Message) {
 // Accepted and runs the call in the background (or answers the fault that
 // refuses it). It reports whether the call started; it then gives back
 // the slot and the request's reserved bytes when it is done.
-func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message, bytes int64) bool {
+func (h *Handler) startOneWay(ctx context.Context, w http.ResponseWriter, in, out *transport.Message, bytes int64) bool {
 	call, fault := h.svc.Decode(h.codec, in)
 	if fault == nil {
 		h.mu.Lock()
@@ -250,7 +251,7 @@ func (h *Handler) startOneWay(w http.ResponseWriter, in, out *transport.Message,
 		defer h.oneWay.Done()
 		defer h.svc.Unreserve(bytes)
 		defer h.svc.Release()
-		h.svc.Run(h.ctx, h.codec, call, nil)
+		h.svc.Run(ctx, h.codec, call, nil)
 	}()
 	w.WriteHeader(http.StatusAccepted)
 	return true
@@ -394,7 +395,9 @@ func (h *Handler) reply(w http.ResponseWriter, body []byte) {
 // RequireBasicAuth returns a handler that passes a request to next only
 // when it carries HTTP basic authentication with user and password, and
 // answers any other request with 401 Unauthorized and a WWW-Authenticate
-// challenge. Credentials are compared in constant time.
+// challenge. Credentials are compared in constant time. The user becomes
+// the User of the calls' transport.Peer; the Authorization header never
+// becomes metadata.
 //
 // Basic authentication sends the password in the clear on every request:
 // use it over https:// only, except on a trusted network.
@@ -417,7 +420,7 @@ func (a *basicAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
 	}
-	a.next.ServeHTTP(w, r)
+	a.next.ServeHTTP(w, authenticated(r, user))
 }
 
 // paths routes the XML-RPC endpoint's path, "/" and "/RPC2" (where Python's
@@ -558,6 +561,7 @@ func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dis
 			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(o.Log().Handler(), slog.LevelWarn),
 			BaseContext:       func(net.Listener) context.Context { return baseCtx },
+			ConnContext:       connPeer(scheme, u.User.Username()),
 		},
 	}
 	s.hs.ConnState = s.connState

@@ -8,6 +8,13 @@
 // mem://); it defaults to $RPC_URL, else http://127.0.0.1:8080/. Arguments
 // are parsed as int, float, bool, else string. A remote fault prints its
 // text on stderr and exits 1; a transport failure exits 2.
+//
+// Tracing follows the standard OpenTelemetry environment variables
+// (OTEL_TRACES_EXPORTER=console prints the call's span on stderr, =otlp
+// exports it, unset exports nothing; see examples/internal/otelsetup),
+// and the trace context travels to the server in the call's metadata. A
+// trace context in TRACEPARENT (and TRACESTATE, BAGGAGE) makes the call
+// part of that trace.
 package main
 
 import (
@@ -24,6 +31,7 @@ import (
 	"time"
 
 	"github.com/rpcwire/rpcwire"
+	"github.com/rpcwire/rpcwire/examples/internal/otelsetup"
 	"github.com/rpcwire/rpcwire/internal/scalar"
 	"github.com/rpcwire/rpcwire/transport"
 )
@@ -62,9 +70,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	method, params := fs.Arg(0), parseArgs(fs.Args()[1:])
 
+	tel, err := otelsetup.New(ctx, otelsetup.Config{Service: "rpcwire-client", SpanOutput: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "client: %v\n", err)
+		return 2
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			fmt.Fprintf(stderr, "client: telemetry: %v\n", err)
+		}
+	}()
+	ctx = tel.FromEnvironment(ctx)
+
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c, err := rpcwire.Dial(ctx, *url)
+	c, err := rpcwire.Dial(ctx, *url, tel.ClientOptions()...)
 	if err != nil {
 		fmt.Fprintf(stderr, "client: %v\n", err)
 		return 2

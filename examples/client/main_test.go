@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -82,4 +83,27 @@ func TestTimeout(t *testing.T) {
 	code := run(context.Background(), []string{"-url", "mem://client-timeout", "-timeout", "100ms", "slow"}, &stdout, &stderr)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr.String(), "timeout")
+}
+
+// TestConsoleTracing: with OTEL_TRACES_EXPORTER=console the call's span
+// goes to stderr, stdout stays the result alone, and TRACEPARENT puts the
+// call in the caller's trace.
+func TestConsoleTracing(t *testing.T) {
+	srv, err := rpcwire.Listen(context.Background(), "mem://client-otel", funcs.NewRegistry())
+	require.NoError(t, err)
+	defer srv.Close()
+	t.Setenv("OTEL_TRACES_EXPORTER", "console")
+	t.Setenv("TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run(context.Background(), []string{"-url", "mem://client-otel", "fib", "7"}, &stdout, &stderr), stderr.String())
+	assert.Equal(t, "13\n", stdout.String())
+	var span struct {
+		Name        string
+		SpanContext struct{ TraceID string }
+		Parent      struct{ SpanID string }
+	}
+	require.NoError(t, json.Unmarshal(stderr.Bytes(), &span), stderr.String())
+	assert.Equal(t, "fib", span.Name)
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", span.SpanContext.TraceID)
+	assert.Equal(t, "00f067aa0ba902b7", span.Parent.SpanID)
 }

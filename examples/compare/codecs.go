@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rpcwire/rpcwire/amqp"
+	"github.com/rpcwire/rpcwire/amqp/jsoncodec"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
@@ -25,7 +26,7 @@ func codecFor(u *url.URL) transport.Codec {
 		case "", "xml", "xmlrpc", "xml-rpc":
 			return transport.BodyOnly(xmlcodec.Codec{})
 		case "json":
-			return transport.BodyOnly(amqp.JSONCodec{})
+			return transport.BodyOnly(jsoncodec.Codec{})
 		case "text", "plain":
 			return amqp.TextCodec{}
 		}

@@ -1,22 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/rpcwire/rpcwire/internal/rawecho"
 	"github.com/rpcwire/rpcwire/transport"
 	"github.com/rpcwire/rpcwire/xmlrpc/xmlcodec"
 )
@@ -24,101 +18,34 @@ import (
 // The raw floors are what the client libraries alone achieve: the same
 // bodies moved by net/http or amqp091-go with no codec, no registry and no
 // framework, server and client in this process like the transports'.
-
-// httpClientTransport is the HTTP client transport of the raw floor, tuned
-// as the xmlrpc client tunes its own: a large idle pool so that every
-// caller keeps its keep-alive connection, no transparent compression.
-func httpClientTransport(conc int) *http.Transport {
-	return &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        0,
-		MaxIdleConnsPerHost: max(conc, 512),
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-}
+// They are internal/rawecho's minimal echoes, the ones the benchmarks
+// use too.
 
 // rawHTTPFloor serves a POST echo on 127.0.0.1 and returns the target that
 // posts body to it.
 func rawHTTPFloor(ctx context.Context, r *runner, body []byte, contentType string) (*target, error) {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
+	e, err := rawecho.NewHTTP(slices.Max(r.cfg.concurrency))
 	if err != nil {
-		return nil, fmt.Errorf("raw http echo: %w", err)
+		return nil, err
 	}
-	bufs := sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	srv := &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			buf := bufs.Get().(*bytes.Buffer)
-			defer bufs.Put(buf)
-			buf.Reset()
-			if _, err := buf.ReadFrom(http.MaxBytesReader(w, req.Body, transport.DefaultMaxMessageSize)); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			w.Header().Set("Content-Type", contentType)
-			w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-			_, _ = w.Write(buf.Bytes())
-		}),
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(ln) // returns when shut down
-	}()
-	maxConc := slices.Max(r.cfg.concurrency)
-	tr := httpClientTransport(maxConc)
-	client := &http.Client{Transport: tr}
-	r.env.onClose(rawHTTP, func(ctx context.Context) error {
-		tr.CloseIdleConnections()
-		err := srv.Shutdown(ctx)
-		if err != nil {
-			_ = srv.Close()
-		}
-		<-served
-		return err
-	})
-	u := "http://" + ln.Addr().String() + "/"
-	pu, err := url.Parse(u)
-	if err != nil {
-		return nil, fmt.Errorf("raw http echo: %w", err)
-	}
-	ctHeader := []string{contentType}
+	r.env.onClose(rawHTTP, e.Close)
+	ct := []string{contentType}
 	t := &target{
 		name:    rawHTTP,
-		url:     u,
+		url:     e.URL,
 		scheme:  "http",
 		isFloor: true,
 		bytes:   float64(2 * len(body)),
 		newCaller: func() caller {
-			var buf bytes.Buffer
+			var buf []byte
 			return func(ctx context.Context) error {
-				// Built as a tuned client builds it: the URL parsed once, a
-				// *bytes.Reader body so net/http sends headers and body in
-				// one write.
-				req := (&http.Request{
-					Method:        http.MethodPost,
-					URL:           pu,
-					Header:        http.Header{"Content-Type": ctHeader},
-					Body:          io.NopCloser(bytes.NewReader(body)),
-					ContentLength: int64(len(body)),
-					Host:          pu.Host,
-				}).WithContext(ctx)
-				resp, err := client.Do(req)
-				if err != nil {
-					return err
-				}
-				buf.Reset()
-				_, err = buf.ReadFrom(resp.Body)
-				resp.Body.Close()
+				var err error
+				buf, err = e.Call(ctx, buf[:0], body, ct)
 				switch {
 				case err != nil:
 					return err
-				case resp.StatusCode != http.StatusOK:
-					return fmt.Errorf("raw http echo: %s", resp.Status)
-				case buf.Len() != len(body):
-					return fmt.Errorf("raw http echo: got %d bytes back, sent %d", buf.Len(), len(body))
+				case len(buf) != len(body):
+					return fmt.Errorf("raw http echo: got %d bytes back, sent %d", len(buf), len(body))
 				}
 				return nil
 			}
@@ -142,7 +69,7 @@ var ourAMQPParams = []string{
 
 // brokerURL strips rpcwire's parameters from an amqp:// URL.
 func brokerURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("invalid AMQP URL: %w", errors.Unwrap(err))
 	}
@@ -174,7 +101,7 @@ func dialBroker(raw string, timeout time.Duration) (*amqp091.Connection, error) 
 // prefetchOf is the prefetch an rpcwire amqp:// URL asks its server for:
 // the prefetch parameter, else workers, else the transport's default.
 func prefetchOf(raw string) int {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return defaultAMQPPrefetch
 	}
@@ -186,92 +113,21 @@ func prefetchOf(raw string) int {
 	return defaultAMQPPrefetch
 }
 
-// rawAMQPFloor runs an amqp091-go echo RPC server and client on the broker
-// of brokerRaw: a server consuming a queue of its own with prefetch and as
-// many workers, publishing each body back to the reply-to queue and acking
-// after the reply, and a client with one exclusive reply queue and a
-// pending map keyed by correlation id.
+// rawAMQPFloor runs the minimal amqp091-go echo RPC on the broker of
+// brokerRaw, with prefetch unacked requests on its server: at least the
+// most calls in flight of the run, so the floor never queues a call the
+// broker could have handed over.
 func rawAMQPFloor(ctx context.Context, r *runner, brokerRaw string, prefetch int, body []byte, contentType string) (*target, error) {
-	srvConn, err := dialBroker(brokerRaw, 5*time.Second)
+	b, err := brokerURL(brokerRaw)
 	if err != nil {
 		return nil, err
 	}
-	cliConn, err := dialBroker(brokerRaw, 5*time.Second)
+	prefetch = max(prefetch, slices.Max(r.cfg.concurrency))
+	e, err := rawecho.NewAMQP(b, prefetch)
 	if err != nil {
-		_ = srvConn.Close()
-		return nil, err
+		return nil, fmt.Errorf("no AMQP broker at %s: %w", redact(b), err)
 	}
-	var wg sync.WaitGroup
-	srvCtx, srvCancel := context.WithCancel(context.Background())
-	r.env.onClose(rawAMQP, func(context.Context) error {
-		srvCancel()
-		err := errors.Join(ignoreClosed(cliConn.Close()), ignoreClosed(srvConn.Close()))
-		wg.Wait() // the closed connections end the delivery loops
-		return err
-	})
-
-	// Server.
-	sch, err := srvConn.Channel()
-	if err != nil {
-		return nil, fmt.Errorf("raw amqp echo: %w", err)
-	}
-	if err := sch.Qos(prefetch, 0, false); err != nil {
-		return nil, fmt.Errorf("raw amqp echo: qos: %w", err)
-	}
-	q, err := sch.QueueDeclare(uniqueQueue()+"-raw", false, true, true, false, nil)
-	if err != nil {
-		return nil, fmt.Errorf("raw amqp echo: declare: %w", err)
-	}
-	reqs, err := sch.Consume(q.Name, "", false, true, false, false, nil)
-	if err != nil {
-		return nil, fmt.Errorf("raw amqp echo: consume: %w", err)
-	}
-	// As many echo workers as the prefetch lets messages in, as a server
-	// with a worker pool runs them (the amqp transport runs one per
-	// prefetched message by default).
-	for range min(prefetch, 256) {
-		wg.Go(func() {
-			for d := range reqs {
-				_ = sch.PublishWithContext(srvCtx, "", d.ReplyTo, false, false, amqp091.Publishing{
-					ContentType:   d.ContentType,
-					CorrelationId: d.CorrelationId,
-					Body:          d.Body,
-				})
-				_ = d.Ack(false)
-			}
-		})
-	}
-
-	// Client.
-	cch, err := cliConn.Channel()
-	if err != nil {
-		return nil, fmt.Errorf("raw amqp echo: %w", err)
-	}
-	rq, err := cch.QueueDeclare("", false, true, true, false, nil)
-	if err != nil {
-		return nil, fmt.Errorf("raw amqp echo: declare reply queue: %w", err)
-	}
-	replies, err := cch.Consume(rq.Name, "", true, true, false, false, nil)
-	if err != nil {
-		return nil, fmt.Errorf("raw amqp echo: consume replies: %w", err)
-	}
-	var (
-		mu      sync.Mutex
-		pending = map[string]chan []byte{}
-		seq     atomic.Uint64
-		prefix  = uniqueQueue()[len("rpcwire-compare-"):] + "-"
-	)
-	wg.Go(func() {
-		for d := range replies {
-			mu.Lock()
-			ch := pending[d.CorrelationId]
-			delete(pending, d.CorrelationId)
-			mu.Unlock()
-			if ch != nil {
-				ch <- d.Body // buffered: never blocks
-			}
-		}
-	})
+	r.env.onClose(rawAMQP, func(context.Context) error { return e.Close() })
 	t := &target{
 		name:    rawAMQP,
 		url:     redact(brokerRaw),
@@ -280,31 +136,10 @@ func rawAMQPFloor(ctx context.Context, r *runner, brokerRaw string, prefetch int
 		bytes:   float64(2 * len(body)),
 		newCaller: func() caller {
 			return func(ctx context.Context) error {
-				id := prefix + strconv.FormatUint(seq.Add(1), 36)
-				ch := make(chan []byte, 1)
-				mu.Lock()
-				pending[id] = ch
-				mu.Unlock()
-				err := cch.PublishWithContext(ctx, "", q.Name, false, false, amqp091.Publishing{
-					ContentType:   contentType,
-					CorrelationId: id,
-					ReplyTo:       rq.Name,
-					Body:          body,
-				})
-				if err == nil {
-					select {
-					case b := <-ch:
-						if len(b) != len(body) {
-							return fmt.Errorf("raw amqp echo: got %d bytes back, sent %d", len(b), len(body))
-						}
-						return nil
-					case <-ctx.Done():
-						err = ctx.Err()
-					}
+				reply, err := e.Call(ctx, body, contentType)
+				if err == nil && len(reply) != len(body) {
+					return fmt.Errorf("raw amqp echo: got %d bytes back, sent %d", len(reply), len(body))
 				}
-				mu.Lock()
-				delete(pending, id)
-				mu.Unlock()
 				return err
 			}
 		},
@@ -317,18 +152,10 @@ func rawAMQPFloor(ctx context.Context, r *runner, brokerRaw string, prefetch int
 	return t, nil
 }
 
-// ignoreClosed treats closing an already closed connection as success.
-func ignoreClosed(err error) error {
-	if errors.Is(err, amqp091.ErrClosed) {
-		return nil
-	}
-	return err
-}
-
 // floorBody is the body a raw floor moves: the call as the compared
 // transport's codec encodes it, so both carry the same bytes.
 func floorBody(t *target, r *runner) ([]byte, string, error) {
-	u, err := url.Parse(t.url)
+	u, err := transport.ParseURL(t.url)
 	if err != nil {
 		return nil, "", err
 	}

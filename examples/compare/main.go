@@ -7,6 +7,7 @@
 //	go run ./examples/compare -concurrency 1,8,64 -duration 5s -chart compare.html
 //	go run ./examples/compare -url http://127.0.0.1:8080/ -concurrency 8   # load a server of your own (Python's, say)
 //	go run ./examples/compare -json | jq .          # one JSON object per transport and concurrency
+//	go run ./examples/compare -otel -repeat 5       # each transport also with OpenTelemetry tracing and metrics on
 //
 // The functions are examples/funcs (fun_add, fib). Transports: mem
 // (in-process), http (XML-RPC on an embedded server at 127.0.0.1:0) and
@@ -95,6 +96,7 @@ type config struct {
 	chart         string
 	urls          []string
 	baseline      bool
+	otel          bool
 	amqpURL       string
 	amqpQueueURL  string // amqpURL with this run's queue
 	cpuProfile    string
@@ -132,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print one JSON object per transport and concurrency on stdout instead of the table")
 	fs.StringVar(&cfg.chart, "chart", "", "write a chart of throughput and latency to `FILE` (.svg, or .html for a page with the table)")
 	fs.Var(&urls, "url", "load the server at `URL` instead of embedded ones (repeatable), e.g. http://127.0.0.1:8080/ or amqp://guest:guest@127.0.0.1:5672/?codec=text")
+	fs.BoolVar(&cfg.otel, "otel", false, "also measure each embedded transport with OpenTelemetry tracing and metrics on (transport/otelrpc on client and server, real SDK providers, every span sampled and batched to an exporter that discards them), as rows NAME+otel whose ratio column is to NAME")
 	fs.BoolVar(&cfg.baseline, "baseline", false, "also measure the raw floors (net/http POST echo, amqp091-go echo RPC) and print each transport's ratio to its floor")
 	fs.StringVar(&cfg.amqpURL, "amqp-url", defAMQP, "RabbitMQ broker for the amqp transport (env AMQP_URL); rpcwire amqp parameters such as ?prefetch=64 apply")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (setup, warm-ups, measured runs) to `FILE`; narrow it with -transports and -concurrency")
@@ -272,6 +275,7 @@ type runner struct {
 	stderr   io.Writer
 	progress bool
 	rows     []row
+	tel      *telemetry // -otel's interceptors, made on first use
 }
 
 func (r *runner) note(format string, args ...any) {
@@ -412,9 +416,8 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 					continue
 				}
 				rw := newRow(t, conc, cfg.method, &acc[i])
-				if t.isFloor {
-					floorRate[t.name] = rw.CallsPerSec
-				} else if rate, ok := floorRate[t.floor]; ok {
+				floorRate[t.name] = rw.CallsPerSec // the floor of floors, and of NAME+otel rows
+				if rate, ok := floorRate[t.floor]; ok && !t.isFloor {
 					rw.setRatio(t.floor, rate)
 				}
 				if rw.Errors > 0 {
@@ -444,6 +447,10 @@ func (r *runner) main(ctx context.Context, stdout io.Writer) int {
 			}
 		}
 		legend(stdout, cfg.baseline, cfg.repeat > 1)
+		if cfg.otel {
+			fmt.Fprintln(stdout, "NAME+otel: the same transport with transport/otelrpc interceptors on client and server (spans sampled and batched to a")
+			fmt.Fprintln(stdout, "  discarding exporter, duration histograms and in-flight counters); vs floor: its calls/s as a fraction of NAME's.")
+		}
 	}
 	if cfg.chart != "" && len(r.rows) > 0 {
 		if err := writeChart(cfg.chart, r.rows, r.chartTitle()); err != nil {
@@ -494,6 +501,14 @@ func (r *runner) setup(ctx context.Context) []*target {
 			continue
 		}
 		loaded = append(loaded, t)
+		if cfg.otel {
+			ot, err := embeddedOtel(ctx, r, name)
+			if err != nil {
+				r.note("%s: skipped: %v", name+otelSuffix, err)
+				continue
+			}
+			loaded = append(loaded, ot)
+		}
 	}
 	for _, raw := range cfg.urls {
 		if ctx.Err() != nil {
@@ -513,7 +528,7 @@ func (r *runner) setup(ctx context.Context) []*target {
 	var out []*target
 	placed := map[string]bool{}
 	for _, t := range loaded {
-		if t.floor != "" && !placed[t.floor] {
+		if t.floor != "" && !placed[t.floor] && !strings.HasSuffix(t.name, otelSuffix) {
 			placed[t.floor] = true
 			if f := r.floor(ctx, t); f != nil {
 				out = append(out, f)

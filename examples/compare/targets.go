@@ -100,7 +100,7 @@ func uniqueQueue() string {
 // withQuery returns raw with the query parameters of set added unless the
 // URL already has them.
 func withQuery(raw string, set url.Values) (string, error) {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("invalid URL: %w", errors.Unwrap(err))
 	}
@@ -116,7 +116,7 @@ func withQuery(raw string, set url.Values) (string, error) {
 
 // redact returns raw with any password replaced.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "(invalid URL)"
 	}
@@ -125,14 +125,14 @@ func redact(raw string) string {
 
 // clientTarget dials rawURL, checks one call works and returns the target
 // that loads the client. label names the row.
-func clientTarget(ctx context.Context, r *runner, label, rawURL string) (*target, error) {
-	u, err := url.Parse(rawURL)
+func clientTarget(ctx context.Context, r *runner, label, rawURL string, opts ...transport.ClientOption) (*target, error) {
+	u, err := transport.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL: %w", errors.Unwrap(err))
 	}
 	dctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	c, err := r.table.Dial(dctx, rawURL)
+	c, err := r.table.Dial(dctx, rawURL, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +175,41 @@ func clientTarget(ctx context.Context, r *runner, label, rawURL string) (*target
 // embedded starts a server of the named transport serving the registry
 // and returns the target that loads a client of it.
 func embedded(ctx context.Context, r *runner, name string) (*target, error) {
+	return serveAndLoad(ctx, r, name, listenURL(name, r.cfg), nil, nil)
+}
+
+// embeddedOtel is embedded with OpenTelemetry on client and server, in
+// a server of its own (another mem name, port or queue), compared to the
+// transport without.
+func embeddedOtel(ctx context.Context, r *runner, name string) (*target, error) {
+	if r.tel == nil {
+		r.tel = newTelemetry(&r.env)
+	}
 	raw := listenURL(name, r.cfg)
+	switch name {
+	case "mem":
+		raw += "-otel"
+	case "amqp", "amqps":
+		var err error
+		if raw, err = withQuery(r.cfg.amqpURL, map[string][]string{"queue": {uniqueQueue()}, "auto_delete": {"true"}}); err != nil {
+			return nil, err
+		}
+	}
+	t, err := serveAndLoad(ctx, r, name+otelSuffix, raw, r.tel.server, r.tel.client)
+	if err != nil {
+		return nil, err
+	}
+	t.floor = name
+	return t, nil
+}
+
+// serveAndLoad starts a server at raw serving the registry with sopts and
+// returns the target (labelled label) that loads a client of it with copts.
+func serveAndLoad(ctx context.Context, r *runner, label, raw string, sopts []transport.ServerOption, copts []transport.ClientOption) (*target, error) {
+	name := label
 	lctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	srv, err := r.table.Listen(lctx, raw, r.reg)
+	srv, err := r.table.Listen(lctx, raw, r.reg, sopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +220,7 @@ func embedded(ctx context.Context, r *runner, name string) (*target, error) {
 		}
 		return nil
 	})
-	return clientTarget(ctx, r, name, srv.Addr())
+	return clientTarget(ctx, r, label, srv.Addr(), copts...)
 }
 
 // wireBytes is the size of one call's request and reply bodies in codec.

@@ -6,6 +6,15 @@
 // One process serves the same registry on several transports at once. It
 // logs one line per listener and shuts down gracefully on SIGINT or
 // SIGTERM, finishing the calls in flight.
+//
+// Tracing follows the standard OpenTelemetry environment variables
+// (OTEL_TRACES_EXPORTER=console prints spans on stderr, =otlp exports
+// them, unset exports nothing; OTEL_SERVICE_NAME; see
+// examples/internal/otelsetup); a caller's traceparent, as an HTTP header
+// or an AMQP message header, is the parent of the server's span.
+// -metrics ADDR serves the call metrics in the Prometheus text format at
+// http://ADDR/metrics (rpc_server_call_duration_seconds by method,
+// transport and outcome, and rpcwire_server_active_calls).
 package main
 
 import (
@@ -17,7 +26,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +37,7 @@ import (
 	"github.com/rpcwire/rpcwire"
 	"github.com/rpcwire/rpcwire/amqp"
 	"github.com/rpcwire/rpcwire/examples/funcs"
+	"github.com/rpcwire/rpcwire/examples/internal/otelsetup"
 	"github.com/rpcwire/rpcwire/registry"
 	"github.com/rpcwire/rpcwire/transport"
 )
@@ -59,6 +70,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 	certFile := fs.String("tls-cert", "", "PEM certificate for https:// listeners (with -tls-key)")
 	keyFile := fs.String("tls-key", "", "PEM private key for https:// listeners")
 	caFile := fs.String("tls-ca", "", "PEM CA certificates to trust for amqps:// brokers (default: the system's)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics, e.g. 127.0.0.1:9464")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -82,6 +94,27 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 			return 2
 		}
 		opts = append(opts, transport.WithTLSConfig(cfg))
+	}
+	tel, err := otelsetup.New(ctx, otelsetup.Config{Service: "rpcwire-server", SpanOutput: stderr, Metrics: *metricsAddr != ""})
+	if err != nil {
+		log.Error("telemetry", "err", err)
+		return 2
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), *grace)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			log.Error("telemetry shutdown", "err", err)
+		}
+	}()
+	opts = append(opts, tel.ServerOptions()...)
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, tel.Metrics, log)
+		if err != nil {
+			log.Error("cannot serve metrics", "err", err)
+			return 1
+		}
+		defer stop()
 	}
 
 	var servers []transport.Server
@@ -124,7 +157,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- []st
 // withDefaults makes fib the default method of AMQP's text codec, so the
 // article's unchanged pika client (whose body is just "7") gets fib(7).
 func withDefaults(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := transport.ParseURL(raw)
 	if err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
 		return raw // Listen reports a bad URL
 	}
@@ -163,4 +196,30 @@ func tlsConfig(certFile, keyFile, caFile string) (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
+}
+
+// serveMetrics serves h at http://addr/metrics (404 elsewhere) until the
+// returned func stops it.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "err", err)
+		}
+	}()
+	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+		<-done
+	}, nil
 }

@@ -8,7 +8,9 @@
 // seconds, as on the wire), faults arrive as *transport.RemoteError, and
 // deadlines, size limits, busy faults, one-way calls and shutdown work the
 // same. Only the wire is missing: messages are handed over in memory, and
-// the server never shares the caller's memory.
+// the server never shares the caller's memory. Metadata travel as the copy
+// the client core makes of the caller's for each call; the Peer says only
+// "mem".
 package mem
 
 import (
@@ -77,7 +79,9 @@ func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, 
 	if d == nil {
 		return nil, fmt.Errorf("rpcwire: listen mem://%s: nil dispatcher", nm)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// Every call runs under this context, so its Peer costs no allocation
+	// per call.
+	ctx, cancel := context.WithCancel(transport.NewPeerContext(context.Background(), transport.Peer{Transport: "mem"}))
 	s := &server{
 		net: n, name: nm, ctx: ctx, cancel: cancel,
 		codec: transport.PickCodec(o.Codecs, xml),
@@ -148,21 +152,21 @@ type server struct {
 // start takes a call slot and decodes req: the server has accepted the
 // call when it returns true. Otherwise reply holds the fault that refuses
 // it (busy, too large, malformed) or err says no server is there.
-func (s *server) start(req, reply *transport.Message) (transport.Call, bool, error) {
+func (s *server) start(req, reply *transport.Message) (transport.Request, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return transport.Call{}, false, fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
+		return transport.Request{}, false, fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
 	}
 	if !s.svc.TryAcquire() {
 		s.svc.Busy(s.codec, reply)
-		return transport.Call{}, false, nil
+		return transport.Request{}, false, nil
 	}
 	call, fault := s.svc.Decode(s.codec, req)
 	if fault != nil {
 		s.svc.Release()
 		s.codec.EncodeFault(reply, fault)
-		return transport.Call{}, false, nil
+		return transport.Request{}, false, nil
 	}
 	s.wg.Add(1)
 	return call, true, nil
@@ -171,7 +175,7 @@ func (s *server) start(req, reply *transport.Message) (transport.Call, bool, err
 // run runs an accepted call under the server's context and the caller's
 // deadline; with caller set, its cancellation too (a one-way call outlives
 // its sender). The reply, if wanted, goes to done.
-func (s *server) run(caller context.Context, call transport.Call, done chan<- *transport.Message) {
+func (s *server) run(caller context.Context, call transport.Request, done chan<- *transport.Message) {
 	defer s.wg.Done()
 	ctx := s.ctx
 	if dl, ok := caller.Deadline(); ok {

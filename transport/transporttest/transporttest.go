@@ -143,6 +143,15 @@ func newSuite(t *testing.T, tr Transport) *suite {
 		return tag
 	})
 	must("record", s.record)
+	must("metadata", func(ctx context.Context) map[string]string { return transport.IncomingMetadata(ctx) })
+	must("record_metadata", func(ctx context.Context, key string) { s.record(key + "=" + transport.IncomingMetadata(ctx).Get(key)) })
+	must("peer", func(ctx context.Context) (string, error) {
+		p, ok := transport.PeerFromContext(ctx)
+		if !ok {
+			return "", errors.New("no Peer in the function's context")
+		}
+		return p.Transport, nil
+	})
 	return s
 }
 
@@ -199,6 +208,8 @@ func Run(t *testing.T, tr Transport) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, c) })
 	t.Run("Notify", func(t *testing.T) { testNotify(t, c, s) })
 	t.Run("Introspection", func(t *testing.T) { testIntrospection(t, c) })
+	t.Run("Metadata", func(t *testing.T) { testMetadata(t, c, s, srv.Addr()) })
+	t.Run("Interceptors", func(t *testing.T) { testInterceptors(t, s) })
 	t.Run("SizeLimits", func(t *testing.T) { testSizeLimits(t, s) })
 	t.Run("MaxInFlight", func(t *testing.T) { testMaxInFlight(t, s) })
 	t.Run("Timeouts", func(t *testing.T) { testTimeouts(t, s) })
@@ -582,6 +593,108 @@ func testIntrospection(t *testing.T, c transport.Client) {
 	}
 	equal(t, int64(transport.CodeInvalidParams), fault["faultCode"], "multicall fault code")
 	equal(t, []any{int64(13)}, results[2], "multicall fib")
+}
+
+// testMetadata checks that a caller's metadata reach the function, by
+// Call and by Notify, the same on every transport; that metadata the
+// rules refuse never leave the client; and that the function knows its
+// Peer's transport.
+func testMetadata(t *testing.T, c transport.Client, s *suite, addr string) {
+	sent := map[string]string{
+		"x-request-id": "req-17",
+		"tenant":       "acme",
+		"traceparent":  "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"note":         "héllo, wörld; a=b, \"quoted\"",
+	}
+	ctx := transport.AppendToOutgoing(callCtx(t), "X-Request-Id", "req-17", "tenant", "acme")
+	ctx = transport.AppendToOutgoing(ctx, "traceparent", sent["traceparent"], "note", sent["note"])
+	var got map[string]string
+	noError(t, c.Call(ctx, "metadata", nil, &got), "a call with metadata")
+	equal(t, sent, got, "the metadata the function reads")
+
+	got = nil
+	noError(t, c.Call(callCtx(t), "metadata", nil, &got), "a call without metadata")
+	equal(t, 0, len(got), "no metadata")
+
+	drain(s.notified)
+	noError(t, c.Notify(transport.AppendToOutgoing(callCtx(t), "tenant", "one-way"), "record_metadata", []any{"tenant"}), "Notify with metadata")
+	equal(t, "tenant=one-way", wait(t, s.notified, "the one-way call never ran"), "a one-way call's metadata")
+
+	var peer string
+	noError(t, c.Call(callCtx(t), "peer", nil, &peer), "peer")
+	if want, _, _ := strings.Cut(addr, "://"); !strings.EqualFold(peer, want) {
+		t.Errorf("Peer.Transport: want %q (the scheme of %s), got %q", want, addr, peer)
+	}
+
+	drain(s.notified)
+	refused := []struct {
+		name string
+		ctx  context.Context
+		is   error
+	}{
+		{"reserved", transport.AppendToOutgoing(callCtx(t), "content-type", "text/evil"), transport.ErrInvalidParams},
+		{"authorization", transport.AppendToOutgoing(callCtx(t), "Authorization", "Basic Zm9vOmJhcg=="), transport.ErrInvalidParams},
+		{"bad key", transport.AppendToOutgoing(callCtx(t), "two words", "x"), transport.ErrInvalidParams},
+		{"bad value", transport.AppendToOutgoing(callCtx(t), "k", "a\r\nInjected: yes"), transport.ErrInvalidParams},
+		{"odd pairs", transport.AppendToOutgoing(callCtx(t), "k"), transport.ErrInvalidParams},
+		{"oversized", transport.AppendToOutgoing(callCtx(t), "big", strings.Repeat("v", transport.MaxMetadataSize)), transport.ErrTooLarge},
+	}
+	for _, tc := range refused {
+		isErr(t, c.Call(tc.ctx, "record", []any{"must not run: " + tc.name}, nil), tc.is, "a call with "+tc.name+" metadata")
+		isErr(t, c.Notify(tc.ctx, "record", []any{"must not run: " + tc.name}), tc.is, "a one-way call with "+tc.name+" metadata")
+	}
+	noError(t, c.Call(callCtx(t), "record", []any{"runs"}, nil), "record")
+	equal(t, "runs", wait(t, s.notified, "the call never ran"), "the first call that ran")
+}
+
+// testInterceptors checks WithInterceptors on Dial and Listen: a client
+// interceptor sees the call and adds metadata, a server interceptor sees
+// the call, its transport and the metadata, and may answer it itself.
+func testInterceptors(t *testing.T, s *suite) {
+	var (
+		mu      sync.Mutex
+		clients []transport.Request
+		servers []transport.Request
+	)
+	client := func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
+			mu.Lock()
+			clients = append(clients, *req)
+			mu.Unlock()
+			return next(transport.AppendToOutgoing(ctx, "x-client-interceptor", req.Method), req)
+		}
+	}
+	server := func(next transport.Handler) transport.Handler {
+		return func(ctx context.Context, req *transport.Request) (any, error) {
+			mu.Lock()
+			servers = append(servers, *req)
+			mu.Unlock()
+			if req.Method == "intercepted" {
+				return "answered by " + transport.IncomingMetadata(ctx).Get("x-client-interceptor"), nil
+			}
+			return next(ctx, req)
+		}
+	}
+	srv := s.listen(t, transport.WithInterceptors(server))
+	c := s.dial(t, srv.Addr(), transport.WithInterceptors(client))
+	var sum int
+	noError(t, c.Call(callCtx(t), "add", []any{2, 3}, &sum), "add through interceptors")
+	equal(t, 5, sum, "add(2, 3)")
+	var out string
+	noError(t, c.Call(callCtx(t), "intercepted", nil, &out), "a call a server interceptor answers")
+	equal(t, "answered by intercepted", out, "the server interceptor's answer")
+
+	scheme, _, _ := strings.Cut(srv.Addr(), "://")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(clients) != 2 || len(servers) != 2 {
+		t.Fatalf("want 2 calls seen on each side, got %d client, %d server", len(clients), len(servers))
+	}
+	equal(t, "add", clients[0].Method, "the client's Request")
+	equal(t, 2, len(clients[0].Args), "the client's Request's arguments")
+	equal(t, strings.ToLower(scheme), clients[0].Transport, "the client's Request's transport")
+	equal(t, "add", servers[0].Method, "the server's Request")
+	equal(t, strings.ToLower(scheme), servers[0].Transport, "the server's Request's transport")
 }
 
 func slicesContains(s []string, v string) bool {
