@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -380,4 +381,48 @@ func TestBrokerURL(t *testing.T) {
 	assert.Equal(t, 4, prefetchOf("amqp://h/?prefetch=4&workers=9"))
 	assert.Equal(t, 9, prefetchOf("amqp://h/?workers=9"))
 	assert.Equal(t, defaultAMQPPrefetch, prefetchOf("amqp://h/"))
+
+	// A cluster's host list: the floor runs on its first node.
+	got, err = brokerURL("amqp://u:p@a:5691,b:5692,c/v?quorum=true&shuffle=false&dead_letter_queue=d&method=fib")
+	require.NoError(t, err)
+	assert.Equal(t, "amqp://u:p@a:5691/v", got)
+}
+
+// TestQuorumQueue: a run on a quorum queue (which cannot be auto-deleted)
+// measures it and deletes the queue at the end.
+func TestQuorumQueue(t *testing.T) {
+	u, persistent, err := queueURL("amqp://h/?quorum=true")
+	require.NoError(t, err)
+	assert.True(t, persistent)
+	assert.NotContains(t, u, "auto_delete")
+	u, persistent, err = queueURL("amqp://h/")
+	require.NoError(t, err)
+	assert.False(t, persistent)
+	assert.Contains(t, u, "auto_delete=true")
+
+	if !brokerUp(t) {
+		t.Skip("no broker")
+	}
+	base := strings.TrimSuffix(amqpURL(), "/") + "/?quorum=true"
+	code, out, errOut := compare(t, append(fast, "-transports", "amqp", "-amqp-url", base)...)
+	require.Equal(t, 0, code, errOut+out)
+	assert.Len(t, tableRows(out), 2, out)
+
+	// deleteQueue removes what the run declared.
+	q, _, err := queueURL(base)
+	require.NoError(t, err)
+	ctx := context.Background()
+	srv, err := rpcwire.Listen(ctx, q, funcs.NewRegistry())
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
+	require.NoError(t, deleteQueue(q))
+	conn, err := dialBroker(q, 2*time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	pu, err := url.Parse(q)
+	require.NoError(t, err)
+	_, err = ch.QueueDeclarePassive(pu.Query().Get("queue"), true, false, false, false, nil)
+	require.Error(t, err, "the queue is gone")
 }

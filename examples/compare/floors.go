@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
@@ -61,18 +62,22 @@ func rawHTTPFloor(ctx context.Context, r *runner, body []byte, contentType strin
 }
 
 // ourAMQPParams are the query parameters of an rpcwire amqp:// URL that
-// amqp091-go must not see.
+// amqp091-go must not see (the amqp package's list).
 var ourAMQPParams = []string{
 	"queue", "codec", "method", "prefetch", "workers",
-	"durable", "quorum", "exclusive", "auto_delete", "timeout",
+	"durable", "quorum", "exclusive", "auto_delete", "timeout", "dead_letter",
+	"dead_letter_queue", "shuffle",
 }
 
-// brokerURL strips rpcwire's parameters from an amqp:// URL.
+// brokerURL strips rpcwire's parameters from an amqp:// URL, and keeps
+// only the first address of a host list (amqp091-go dials one): the raw
+// floor of a cluster runs on its first node.
 func brokerURL(raw string) (string, error) {
 	u, err := transport.ParseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("invalid AMQP URL: %w", errors.Unwrap(err))
 	}
+	u.Host, _, _ = strings.Cut(u.Host, ",")
 	q := u.Query()
 	for _, k := range ourAMQPParams {
 		q.Del(k)

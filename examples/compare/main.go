@@ -99,6 +99,7 @@ type config struct {
 	otel          bool
 	amqpURL       string
 	amqpQueueURL  string // amqpURL with this run's queue
+	persistent    bool   // the run's queues are durable or quorum: the run deletes them
 	cpuProfile    string
 	memProfile    string
 }
@@ -223,11 +224,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	cfg.args = parseArgs(splitList(*argsF))
 	cfg.argText = formatArgs(cfg.args)
 
-	q, err := withQuery(cfg.amqpURL, map[string][]string{"queue": {uniqueQueue()}, "auto_delete": {"true"}})
+	q, persistent, err := queueURL(cfg.amqpURL)
 	if err != nil {
 		return nil, fmt.Errorf("-amqp-url: %w", err)
 	}
-	cfg.amqpQueueURL = q
+	cfg.amqpQueueURL, cfg.persistent = q, persistent
 	return &cfg, nil
 }
 

@@ -97,6 +97,42 @@ func uniqueQueue() string {
 	return "rpcwire-compare-" + hex.EncodeToString(b[:])
 }
 
+// queueURL returns the amqp:// URL raw with a queue of its own, which
+// goes when the run ends: auto-deleted with its server, or, when raw asks
+// for a durable or quorum queue (which cannot be auto-deleted), deleted
+// by the run (persistent reports so).
+func queueURL(raw string) (u string, persistent bool, err error) {
+	set := url.Values{"queue": {uniqueQueue()}}
+	if p, err := transport.ParseURL(raw); err == nil {
+		q := p.Query()
+		persistent = q.Get("durable") == "true" || q.Get("quorum") == "true"
+	}
+	if !persistent {
+		set.Set("auto_delete", "true")
+	}
+	u, err = withQuery(raw, set)
+	return u, persistent, err
+}
+
+// deleteQueue deletes the request queue of the amqp:// URL raw.
+func deleteQueue(raw string) error {
+	u, err := transport.ParseURL(raw)
+	if err != nil {
+		return err
+	}
+	conn, err := dialBroker(raw, probeTimeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	_, err = ch.QueueDelete(u.Query().Get("queue"), false, false, false)
+	return err
+}
+
 // withQuery returns raw with the query parameters of set added unless the
 // URL already has them.
 func withQuery(raw string, set url.Values) (string, error) {
@@ -191,7 +227,7 @@ func embeddedOtel(ctx context.Context, r *runner, name string) (*target, error) 
 		raw += "-otel"
 	case "amqp", "amqps":
 		var err error
-		if raw, err = withQuery(r.cfg.amqpURL, map[string][]string{"queue": {uniqueQueue()}, "auto_delete": {"true"}}); err != nil {
+		if raw, _, err = queueURL(r.cfg.amqpURL); err != nil {
 			return nil, err
 		}
 	}
@@ -212,6 +248,9 @@ func serveAndLoad(ctx context.Context, r *runner, label, raw string, sopts []tra
 	srv, err := r.table.Listen(lctx, raw, r.reg, sopts...)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(name, "amqp") && r.cfg.persistent { // closed after the server
+		r.env.onClose(name+" queue", func(context.Context) error { return deleteQueue(raw) })
 	}
 	r.env.onClose(name+" server", func(ctx context.Context) error {
 		if err := srv.Shutdown(ctx); err != nil {
