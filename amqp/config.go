@@ -18,10 +18,17 @@ const (
 	// article's (and RabbitMQ tutorial six's) queue.
 	DefaultQueue = "rpc_queue"
 	// DefaultWorkers is how many calls one server runs at once when the
-	// URL has no workers parameter. Calls are short and the broker holds
-	// the backlog, so a modest pool keeps a server busy without letting
-	// slow functions pile up unbounded work.
-	DefaultWorkers = 32
+	// URL has no workers parameter, and its prefetch. The pool is
+	// elastic (one worker, another only while all are busy), so cheap
+	// calls run on a few goroutines whatever the limit; slow ones get up
+	// to 128 at once, and the broker holds the rest. A prefetch above
+	// the calls in flight keeps requests coming while earlier ones wait
+	// for their replies' confirms: at 64 calls in flight, 128 serves
+	// about 15% more calls per second than 32 did (README,
+	// "Performance"). Each prefetched request is in memory, so a server
+	// may hold up to prefetch × the size limit of request bodies (512 MiB
+	// at the defaults); lower prefetch for large messages.
+	DefaultWorkers = 128
 	// MaxWorkers bounds the workers and prefetch parameters.
 	MaxWorkers = 4096
 )

@@ -29,7 +29,7 @@
 //	                 answers every codec, in the codec of each request
 //	method=NAME      server: the method of text requests that carry no
 //	                 type property (the tutorial's do not); e.g. fib
-//	workers=N        server: calls run at once (default 32, or
+//	workers=N        server: calls run at once (default 128, or
 //	                 transport.WithMaxInFlight)
 //	prefetch=N       server: unacked requests the broker hands it
 //	                 (default = workers)
