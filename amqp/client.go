@@ -89,6 +89,8 @@ type clientSession struct {
 	// blocked holds the broker's reason while it blocks this
 	// connection's publishers (a memory or disk alarm).
 	blocked atomic.Pointer[string]
+	flowMu  sync.Mutex
+	blockC  chan struct{} // closed when the broker starts blocking; renewed when it stops
 
 	pubMu sync.Mutex // serialises renewing pub
 	pub   atomic.Pointer[publisher]
@@ -119,6 +121,14 @@ func (cs *clientSession) busy() error {
 		return fmt.Errorf("%w: the broker at %s is blocking publishers (%s); retry when it recovers", transport.ErrBusy, cs.host, *reason)
 	}
 	return nil
+}
+
+// blockSignal returns a channel that is closed once the broker blocks
+// the session's publishers.
+func (cs *clientSession) blockSignal() <-chan struct{} {
+	cs.flowMu.Lock()
+	defer cs.flowMu.Unlock()
+	return cs.blockC
 }
 
 // Dial connects to the broker and returns a client for the queue the URL
@@ -204,6 +214,7 @@ func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, 
 		host:     host,
 		dead:     make(chan struct{}),
 		readDone: make(chan struct{}),
+		blockC:   make(chan struct{}),
 	}
 	var err error
 	if cs.ch, err = conn.Channel(); err != nil {
@@ -323,11 +334,22 @@ func (c *carrier) flow(cs *clientSession, b amqp091.Blocking) {
 		if reason == "" {
 			reason = "resource alarm"
 		}
+		cs.flowMu.Lock()
 		cs.blocked.Store(&reason)
+		select {
+		case <-cs.blockC:
+		default:
+			close(cs.blockC)
+		}
+		cs.flowMu.Unlock()
 		c.log.Warn("amqp: the broker blocks publishers; calls fail with ErrBusy until it recovers", "broker", cs.host, "reason", reason)
 		return
 	}
-	cs.blocked.Store(nil)
+	cs.flowMu.Lock()
+	if cs.blocked.Swap(nil) != nil {
+		cs.blockC = make(chan struct{})
+	}
+	cs.flowMu.Unlock()
 	c.log.Info("amqp: the broker unblocked publishers", "broker", cs.host)
 }
 
@@ -581,7 +603,11 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 			}
 			return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
 		}
-		confirmed := dc.Done()
+		// A broker that starts blocking publishers before the request is
+		// confirmed (a new connection is blocked as it first publishes)
+		// will not store it until its alarm clears: say so now rather than
+		// at the deadline. A request confirmed already gets its reply.
+		confirmed, blocked := dc.Done(), cs.blockSignal()
 	wait:
 		for {
 			select {
@@ -615,6 +641,17 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 					break wait // closed with the connection, or refused: publish again
 				}
 				nacks = 0
+				blocked = nil
+			case <-blocked:
+				blocked = nil
+				select {
+				case <-confirmed:
+					continue // stored after all: handled on the next turn
+				default:
+				}
+				if err := cs.busy(); err != nil {
+					return err
+				}
 			case <-cs.dead:
 				if err := refusal(cs.err); err != nil {
 					return err
