@@ -71,6 +71,8 @@ func (dispatcher) Dispatch(ctx context.Context, method string, args []any) (any,
 	case "wait":
 		<-ctx.Done()
 		return nil, ctx.Err()
+	case "panic":
+		panic("dispatcher bug")
 	}
 	return nil, transport.ErrMethodNotFound
 }
@@ -79,6 +81,24 @@ func encodeCall(t *testing.T, method string, args ...any) *transport.Message {
 	var m transport.Message
 	require.NoError(t, xml.EncodeCall(&m, method, args))
 	return &m
+}
+
+// TestDispatcherPanic: a Dispatcher of one's own that panics gives the
+// caller an ErrInternal fault, with no interceptors as with them.
+func TestDispatcherPanic(t *testing.T) {
+	for _, opts := range [][]transport.ServerOption{nil, {transport.WithInterceptors(func(next transport.Handler) transport.Handler { return next })}} {
+		o, err := transport.NewServerOptions(opts...)
+		require.NoError(t, err)
+		svc := transport.NewService(dispatcher{}, &o, 1)
+		var reply transport.Message
+		fault, refused := svc.Serve(context.Background(), xml, encodeCall(t, "panic"), &reply)
+		assert.False(t, refused)
+		require.NotNil(t, fault, "%d interceptors", len(opts))
+		assert.ErrorIs(t, fault, transport.ErrInternal)
+		assert.Contains(t, fault.Message, "dispatcher bug")
+		_, err = xml.DecodeReply(&reply)
+		assert.ErrorIs(t, err, transport.ErrInternal, "the caller gets the fault")
+	}
 }
 
 func TestServiceServe(t *testing.T) {

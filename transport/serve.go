@@ -19,18 +19,20 @@ type Service struct {
 	d       Dispatcher
 	handler Handler // o.Interceptors around dispatch; nil without interceptors
 	maxSize int64
+	limit   any // maxSize boxed once, for ReplyLimit's context value
 	timeout time.Duration
 	slots   chan struct{}
 	bytes   budget // request bytes held at once
 }
 
 // NewService returns a Service running calls on d with o's limits and
-// interceptors, and maxInFlight call slots (o.MaxInFlight, or the
-// transport's default when that is unset).
+// interceptors, and maxInFlight call slots: the calls the transport runs
+// at once (usually o.MaxInFlight or the transport's default).
 func NewService(d Dispatcher, o *ServerOptions, maxInFlight int) *Service {
 	s := &Service{
 		d:       d,
 		maxSize: o.MaxSize(),
+		limit:   o.MaxSize(),
 		timeout: o.CallTimeout,
 		slots:   make(chan struct{}, max(maxInFlight, 1)),
 		bytes:   budget{size: o.MaxBytes()},
@@ -155,17 +157,9 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 		ctx = NewIncomingContext(ctx, call.md)
 	}
 	if s.maxSize != DefaultMaxMessageSize {
-		ctx = context.WithValue(ctx, replyLimitKey{}, s.maxSize)
+		ctx = context.WithValue(ctx, replyLimitKey{}, s.limit)
 	}
-	var (
-		result any
-		err    error
-	)
-	if s.handler == nil {
-		result, err = s.d.Dispatch(ctx, call.Method, call.Args)
-	} else {
-		result, err = s.intercept(ctx, call, reply == nil)
-	}
+	result, err := s.call(ctx, call, reply == nil)
 	var fault *RemoteError
 	if err != nil {
 		fault = ToRemote(err)
@@ -201,20 +195,31 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 	return fault
 }
 
-// intercept runs a call through the interceptors; a panic in one becomes
-// an ErrInternal fault, as a panic in a function does.
-// It takes the Request by value: the copy it hands the interceptors
-// escapes to the heap, and only calls with interceptors pay for it.
-func (s *Service) intercept(ctx context.Context, req Request, oneWay bool) (result any, err error) {
+// call runs a call through the interceptors, if any, and the
+// dispatcher. A panic in either becomes an ErrInternal fault, as a panic
+// in a registered function does, so a Dispatcher of one's own cannot
+// take the server down, with or without interceptors.
+func (s *Service) call(ctx context.Context, call Request, oneWay bool) (result any, err error) {
+	method := call.Method
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, fmt.Errorf("%w: panic serving %s: %v", ErrInternal, method, p)
+		}
+	}()
+	if s.handler == nil {
+		return s.d.Dispatch(ctx, call.Method, call.Args)
+	}
+	return s.intercept(ctx, call, oneWay)
+}
+
+// intercept runs a call through the interceptors. It takes the Request
+// by value: the copy it hands the interceptors escapes to the heap, and
+// only calls with interceptors pay for it.
+func (s *Service) intercept(ctx context.Context, req Request, oneWay bool) (any, error) {
 	req.OneWay = oneWay
 	if p, ok := ctx.Value(peerKey{}).(*Peer); ok {
 		req.Transport = p.Transport
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			result, err = nil, fmt.Errorf("%w: an interceptor panicked serving %s: %v", ErrInternal, req.Method, p)
-		}
-	}()
 	return s.handler(ctx, &req)
 }
 

@@ -14,6 +14,7 @@
 package mem
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -85,7 +86,7 @@ func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, 
 	s := &server{
 		net: n, name: nm, ctx: ctx, cancel: cancel,
 		codec: transport.PickCodec(o.Codecs, xml),
-		svc:   transport.NewService(d, &o, cmpOr(o.MaxInFlight, transport.DefaultMaxInFlight)),
+		svc:   transport.NewService(d, &o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -95,13 +96,6 @@ func (n *Network) Listen(_ context.Context, u *url.URL, d transport.Dispatcher, 
 	}
 	n.servers[nm] = s
 	return s, nil
-}
-
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // Dial returns a client for the server named by the URL. The server need
@@ -151,14 +145,13 @@ type server struct {
 
 // start takes a call slot and decodes req: the server has accepted the
 // call when it returns true. Otherwise reply holds the fault that refuses
-// it (busy, too large, malformed) or err says no server is there.
+// it (busy, too large, malformed) or err says no server is there. Only
+// the accepting is under the lock: calls decode in parallel.
 func (s *server) start(req, reply *transport.Message) (transport.Request, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return transport.Request{}, false, fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
-	}
 	if !s.svc.TryAcquire() {
+		if err := s.closedErr(); err != nil {
+			return transport.Request{}, false, err
+		}
 		s.svc.Busy(s.codec, reply)
 		return transport.Request{}, false, nil
 	}
@@ -168,13 +161,34 @@ func (s *server) start(req, reply *transport.Message) (transport.Request, bool, 
 		s.codec.EncodeFault(reply, fault)
 		return transport.Request{}, false, nil
 	}
-	s.wg.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		s.svc.Release()
+		return transport.Request{}, false, s.shuttingDown()
+	}
+	s.wg.Add(1) // under the lock: Shutdown's wait begins after stop
 	return call, true, nil
 }
 
+// closedErr says the server is shutting down, nil while it serves.
+func (s *server) closedErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.shuttingDown()
+	}
+	return nil
+}
+
+func (s *server) shuttingDown() error {
+	return fmt.Errorf("%w: mem://%s is shutting down", transport.ErrNoServer, s.name)
+}
+
 // run runs an accepted call under the server's context and the caller's
-// deadline; with caller set, its cancellation too (a one-way call outlives
-// its sender). The reply, if wanted, goes to done.
+// deadline; with done set (a call, not a one-way message), the caller's
+// cancellation too: a one-way call outlives its sender. The reply goes
+// to done.
 func (s *server) run(caller context.Context, call transport.Request, done chan<- *transport.Message) {
 	defer s.wg.Done()
 	ctx := s.ctx
