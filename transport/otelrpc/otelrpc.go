@@ -150,6 +150,7 @@ type instruments struct {
 	props    propagation.TextMapPropagator
 	duration metric.Float64Histogram
 	active   metric.Int64UpDownCounter
+	sets     sync.Map // transport scheme → attribute.Set of the server's calls in flight
 }
 
 // durationHistogram makes a histogram named and described as the
@@ -158,9 +159,9 @@ type durationHistogram interface {
 	Inst() metric.Float64Histogram
 }
 
-func newInstruments(c config, side string) instruments {
+func newInstruments(c config, side string) *instruments {
 	meter := c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
-	in := instruments{
+	in := &instruments{
 		tracer: c.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		props:  c.props,
 	}
@@ -206,7 +207,7 @@ func ClientInterceptor(opts ...Option) transport.Interceptor {
 			if len(out) > 0 {
 				ctx = transport.AppendToOutgoing(ctx, out...)
 			}
-			return in.observe(ctx, span, req, tg.metric, func(ctx context.Context) (any, error) { return next(ctx, req) })
+			return in.observe(ctx, span, req, tg.metric, tg.active, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		}
 	}
 }
@@ -243,7 +244,7 @@ func ServerInterceptor(opts ...Option) transport.Interceptor {
 				}
 			}
 			ctx, span := in.tracer.Start(ctx, req.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
-			return in.observe(ctx, span, req, metricAttrs, func(ctx context.Context) (any, error) { return next(ctx, req) })
+			return in.observe(ctx, span, req, metricAttrs, in.activeSet(p.Transport, metricAttrs), func(ctx context.Context) (any, error) { return next(ctx, req) })
 		}
 	}
 }
@@ -265,15 +266,26 @@ func (c incoming) Get(key string) string { return transport.IncomingValue(c.ctx,
 func (c incoming) Set(string, string)    {}
 func (c incoming) Keys() []string        { return transport.IncomingMetadata(c.ctx).Keys() }
 
-// observe runs a call in its span, counting it in flight, and records its
-// outcome on the span and its duration.
+// activeSet returns the attributes of a server's calls in flight over a
+// transport, base, made into a set once per transport.
+func (in *instruments) activeSet(transport string, base []attribute.KeyValue) attribute.Set {
+	if s, ok := in.sets.Load(transport); ok {
+		return s.(attribute.Set)
+	}
+	s, _ := in.sets.LoadOrStore(transport, attribute.NewSet(base...))
+	return s.(attribute.Set)
+}
+
+// observe runs a call in its span, counting it in flight (activeSet: the
+// attributes base as a set), and records its outcome on the span and its
+// duration.
 func (in *instruments) observe(ctx context.Context, span trace.Span, req *transport.Request, base []attribute.KeyValue,
-	call func(context.Context) (any, error)) (any, error) {
+	activeSet attribute.Set, call func(context.Context) (any, error)) (any, error) {
 	method := semconv.RPCMethod(req.Method)
 	// In flight by transport only: a server counts a call before it knows
 	// whether its method exists, and a caller's made-up names must not
 	// become series.
-	active := metric.WithAttributeSet(attribute.NewSet(base...))
+	active := metric.WithAttributeSet(activeSet)
 	in.active.Add(ctx, 1, active)
 	start := time.Now()
 	result, err := call(ctx)
@@ -366,10 +378,11 @@ var errorKinds = []struct {
 type target struct {
 	span   []attribute.KeyValue // the span's attributes
 	metric []attribute.KeyValue // the metrics' (no queue)
+	active attribute.Set        // metric as a set, for the calls in flight
 }
 
 func lookupTarget(cache *sync.Map, req *transport.Request) *target {
-	key := req.Transport + " " + req.Addr
+	key := req.Addr // the client's URL; Transport is its scheme
 	if t, ok := cache.Load(key); ok {
 		return t.(*target)
 	}
@@ -382,6 +395,7 @@ func lookupTarget(cache *sync.Map, req *transport.Request) *target {
 		}
 	}
 	t.metric = base
+	t.active = attribute.NewSet(base...)
 	t.span = base
 	if req.Transport == "amqp" || req.Transport == "amqps" {
 		q := "rpc_queue"
