@@ -195,7 +195,7 @@ func decodeArray(a []any) error {
 		case json.Number, []any, map[string]any:
 			w, err := decodeValue(e)
 			if err != nil {
-				return at(wire.Index(i), err)
+				return wire.Within(err, wire.Index(i))
 			}
 			a[i] = w
 		}
@@ -209,7 +209,7 @@ func decodeMembers(m map[string]any) error {
 		case json.Number, []any, map[string]any:
 			w, err := decodeValue(e)
 			if err != nil {
-				return at(excerpt(k), err)
+				return wire.Within(err, excerpt(k))
 			}
 			m[k] = w
 		}
@@ -223,30 +223,30 @@ func untag(tag string, v any) (any, error) {
 	case tagBase64:
 		s, ok := v.(string)
 		if !ok {
-			return nil, &valueError{msg: tagBase64 + " must be a string"}
+			return nil, &wire.ConversionError{Reason: tagBase64 + " must be a string"}
 		}
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return nil, &valueError{msg: tagBase64 + ": " + err.Error()}
+			return nil, &wire.ConversionError{Reason: tagBase64 + ": " + err.Error()}
 		}
 		return b, nil
 	case tagDateTime:
 		s, ok := v.(string)
 		if !ok {
-			return nil, &valueError{msg: tagDateTime + " must be a string"}
+			return nil, &wire.ConversionError{Reason: tagDateTime + " must be a string"}
 		}
 		t, err := wire.ParseTime(s)
 		if err != nil {
-			return nil, &valueError{msg: fmt.Sprintf("%s: cannot read %q as a date-time", tagDateTime, excerpt(s))}
+			return nil, &wire.ConversionError{Reason: fmt.Sprintf("%s: cannot read %q as a date-time", tagDateTime, excerpt(s))}
 		}
 		return t, nil
 	}
 	m, ok := v.(map[string]any) // tagMap: the plain struct inside
 	if !ok {
-		return nil, &valueError{msg: tagMap + " must be an object"}
+		return nil, &wire.ConversionError{Reason: tagMap + " must be an object"}
 	}
 	if err := decodeMembers(m); err != nil {
-		return nil, at(tagMap, err)
+		return nil, wire.Within(err, tagMap)
 	}
 	return m, nil
 }
@@ -263,59 +263,19 @@ func number(s string) any {
 	return f
 }
 
-// valueError is a decoded value that is not a wire value (a bad tag),
-// with the path to it from the envelope member.
-type valueError struct {
-	path string
-	msg  string
-}
-
-func (e *valueError) Error() string { return e.msg }
-
-// maxPath bounds the path in an error message.
-const maxPath = 120
-
-// at prefixes err's path with step (a member name or "[i]").
-func at(step string, err error) error {
-	ve, ok := err.(*valueError)
-	if !ok {
-		return err
-	}
-	switch {
-	case ve.path == "":
-		ve.path = step
-	case ve.path[0] == '[':
-		ve.path = step + ve.path
-	default:
-		ve.path = step + "." + ve.path
-	}
-	if len(ve.path) > maxPath {
-		ve.path = excerptN(ve.path, maxPath)
-	}
-	return ve
-}
-
 // located turns a decoding error into a parse error that names where the
-// value is: below the envelope member step, or in the value when step is
-// empty.
+// value is (a *wire.ConversionError's path): below the envelope member
+// step, or in the value when step is empty.
 func located(err error, step string) error {
 	if step != "" {
-		err = at(step, err)
+		err = wire.Within(err, step)
 	}
-	ve, ok := err.(*valueError)
-	if !ok {
-		return parseError("%v", err)
-	}
-	if ve.path == "" {
-		return parseError("%s", ve.msg)
-	}
-	return parseError("%s: %s", ve.path, ve.msg)
+	return parseError("%v", err)
 }
 
-// excerpt shortens input quoted in an error message.
-func excerpt(s string) string { return excerptN(s, 32) }
-
-func excerptN(s string, n int) string {
+// excerpt shortens input quoted in an error message to 32 bytes.
+func excerpt(s string) string {
+	n := 32
 	if len(s) <= n {
 		return s
 	}

@@ -49,11 +49,7 @@ func Describe(v any) string {
 		return "nil"
 	case string:
 		if len(x) > 32 {
-			cut := 32
-			for cut > 0 && !utf8.RuneStart(x[cut]) {
-				cut--
-			}
-			x = x[:cut] + "..."
+			x = prefix(x, 32) + "..."
 		}
 		return "string " + strconv.Quote(x)
 	case int64:
@@ -105,13 +101,20 @@ func Within(err error, step string) error {
 		ce.Path = step + "." + ce.Path
 	}
 	if len(ce.Path) > maxPath { // a deep or cyclic value: keep the outermost steps
-		cut := maxPath
-		for cut > 0 && !utf8.RuneStart(ce.Path[cut]) {
-			cut--
-		}
-		ce.Path = ce.Path[:cut] + "…"
+		ce.Path = prefix(ce.Path, maxPath) + "…"
 	}
 	return err
+}
+
+// prefix returns s cut to at most n bytes, at a character boundary.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // maxPath bounds the length of a path in an error message.
