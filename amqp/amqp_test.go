@@ -109,11 +109,7 @@ func TestTextCodecCalls(t *testing.T) {
 // reply (or nil when none arrives within wait).
 func rawPublish(t *testing.T, broker, queue string, msg amqp091.Publishing, wait time.Duration) *amqp091.Delivery {
 	t.Helper()
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	rq, err := ch.QueueDeclare("", false, true, true, false, nil)
 	require.NoError(t, err)
 	replies, err := ch.Consume(rq.Name, "", true, true, false, false, nil)
@@ -182,11 +178,7 @@ func TestPoisonMessages(t *testing.T) {
 		assert.NotEmpty(t, d.Body)
 	}
 	// Without reply_to: acked and dropped, no requeue loop.
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	for _, msg := range poison {
 		require.NoError(t, ch.PublishWithContext(ctxT(t, 5*time.Second), "", q, false, false, msg))
 	}
@@ -327,11 +319,7 @@ func TestExpiredRequestNotRun(t *testing.T) {
 	srv := startServer(t, withParams(t, broker, "queue", q))
 	require.NoError(t, srv.Shutdown(ctxT(t, 5*time.Second)))
 
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	past := time.Now().Add(-time.Second).UnixMilli()
 	require.NoError(t, ch.PublishWithContext(ctxT(t, 5*time.Second), "", q, false, false, amqp091.Publishing{
 		ContentType: "application/json", Body: []byte(`{"method":"count","params":[]}`),
@@ -344,7 +332,7 @@ func TestExpiredRequestNotRun(t *testing.T) {
 	}))
 	time.Sleep(200 * time.Millisecond)
 	c := dialClient(t, withParams(t, broker, "queue", q, "codec", "json"))
-	err = c.Call(ctxT(t, 5*time.Second), "count", nil, nil)
+	err := c.Call(ctxT(t, 5*time.Second), "count", nil, nil)
 	require.ErrorIs(t, err, transport.ErrNoServer, "nobody serves the queue yet: a new client says so at once")
 
 	srv2, err := NewServer(ctxT(t, 10*time.Second), withParams(t, broker, "queue", q), reg)
@@ -408,12 +396,8 @@ func TestDialErrors(t *testing.T) {
 func TestQueueDeclaredWithOtherArguments(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
-	_, err = ch.QueueDeclare(q, true, false, false, false, nil) // durable; we declare transient
+	ch := brokerChannel(t, broker)
+	_, err := ch.QueueDeclare(q, true, false, false, false, nil) // durable; we declare transient
 	require.NoError(t, err)
 	startServer(t, withParams(t, broker, "queue", q))
 	c := dialClient(t, withParams(t, broker, "queue", q))
@@ -471,11 +455,7 @@ func TestCancelReachesServer(t *testing.T) {
 	defer srv.Close()
 
 	// Listen in on the notices for this queue and for another one.
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	bind := func(key string) string {
 		lq, err := ch.QueueDeclare("", false, true, true, false, nil)
 		require.NoError(t, err)
@@ -558,13 +538,9 @@ func TestDeadLetter(t *testing.T) {
 	q := testQueue(t, broker)
 	dlq := testQueue(t, broker)
 	dlx := "rpc_test_dlx_" + randomHex(4)
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	require.NoError(t, ch.ExchangeDeclare(dlx, "fanout", false, true, false, false, nil))
-	_, err = ch.QueueDeclare(dlq, false, false, false, false, nil)
+	_, err := ch.QueueDeclare(dlq, false, false, false, false, nil)
 	require.NoError(t, err)
 	require.NoError(t, ch.QueueBind(dlq, "", dlx, false, nil))
 

@@ -82,6 +82,18 @@ func testQueue(t testing.TB, broker string) string {
 	return q
 }
 
+// brokerChannel opens a channel of a connection of its own to broker,
+// for a test to play a foreign peer; the connection closes with the test.
+func brokerChannel(t testing.TB, broker string) *amqp091.Channel {
+	t.Helper()
+	conn, err := amqp091.Dial(broker)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	return ch
+}
+
 func deleteQueue(t testing.TB, broker, q string) {
 	conn, err := amqp091.Dial(broker)
 	if err != nil {

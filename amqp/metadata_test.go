@@ -136,11 +136,7 @@ func TestRedeliveredKeepsCorrelationID(t *testing.T) {
 		return srv
 	}
 	first := serve()
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	user := "guest"
 	if pu := u.User; pu != nil {
 		user = pu.Username()
@@ -204,12 +200,8 @@ func TestPikaHeadersAreMetadata(t *testing.T) {
 func TestMetadataOnTheWire(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
-	_, err = ch.QueueDeclare(q, false, true, false, false, nil)
+	ch := brokerChannel(t, broker)
+	_, err := ch.QueueDeclare(q, false, true, false, false, nil)
 	require.NoError(t, err)
 	deliveries, err := ch.Consume(q, "", true, false, false, false, nil)
 	require.NoError(t, err)

@@ -149,11 +149,7 @@ func TestHostileRequests(t *testing.T) {
 		}
 	}
 
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 	publish := func(msg amqp091.Publishing) {
 		t.Helper()
 		require.NoError(t, ch.PublishWithContext(ctxT(t, 5*time.Second), "", q, false, false, msg))
@@ -264,11 +260,7 @@ func TestParseDeadLetter(t *testing.T) {
 // their fault and are not kept; the server keeps serving.
 func TestDeadLetterKeepsPoison(t *testing.T) {
 	broker := brokerURL(t)
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := brokerChannel(t, broker)
 
 	for _, mode := range []string{"dead_letter", "dead_letter_queue"} {
 		t.Run(mode, func(t *testing.T) {
@@ -277,7 +269,7 @@ func TestDeadLetterKeepsPoison(t *testing.T) {
 			if mode == "dead_letter" {
 				dlx := "rpc_test_dlx_" + randomHex(4)
 				require.NoError(t, ch.ExchangeDeclare(dlx, "fanout", false, true, false, false, nil))
-				_, err = ch.QueueDeclare(dlq, false, false, false, false, nil)
+				_, err := ch.QueueDeclare(dlq, false, false, false, false, nil)
 				require.NoError(t, err)
 				require.NoError(t, ch.QueueBind(dlq, "", dlx, false, nil))
 				param = dlx
@@ -339,12 +331,8 @@ func TestDeadLetterKeepsPoison(t *testing.T) {
 func TestDeadLetterOnExistingQueue(t *testing.T) {
 	broker := brokerURL(t)
 	q := testQueue(t, broker)
-	conn, err := amqp091.Dial(broker)
-	require.NoError(t, err)
-	defer conn.Close()
-	ch, err := conn.Channel()
-	require.NoError(t, err)
-	_, err = ch.QueueDeclare(q, false, false, false, false, nil)
+	ch := brokerChannel(t, broker)
+	_, err := ch.QueueDeclare(q, false, false, false, false, nil)
 	require.NoError(t, err)
 	dlq := testQueue(t, broker)
 
