@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"slices"
+
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
@@ -40,14 +42,15 @@ const maxAckBatch = 256
 func (s *Server) ackConfirmed(ch amqp091.Acknowledger, acks <-chan pendingAck) {
 	limit := max(s.cfg.prefetch/2, 1)
 	const (
-		waiting = iota + 1 // finished, to be acked
-		settled            // finished and settled on the wire already
+		waitingAck = iota + 1 // finished, to be acked
+		settled               // finished and settled on the wire already
 	)
 	var (
-		next  uint64 = 1 // the lowest tag not settled
-		held         = map[uint64]int{}
-		nheld int    // entries of held that are waiting
-		batch []pendingAck
+		next    uint64   = 1 // the lowest tag not settled
+		held             = map[uint64]int{}
+		nheld   int      // entries of held that are waiting
+		waiting []uint64 // their tags, and some a multiple ack has settled since
+		batch   []pendingAck
 	)
 	for a := range acks {
 		batch = append(batch[:0], a)
@@ -74,14 +77,15 @@ func (s *Server) ackConfirmed(ch amqp091.Acknowledger, acks <-chan pendingAck) {
 				_ = ch.Reject(tag, false)
 				held[tag] = settled
 			default:
-				held[tag] = waiting
+				held[tag] = waitingAck
 				nheld++
+				waiting = append(waiting, tag)
 			}
 		}
 		var top uint64
 		for st, ok := held[next]; ok; st, ok = held[next] {
 			delete(held, next)
-			if st == waiting {
+			if st == waitingAck {
 				top = next
 				nheld--
 			}
@@ -90,14 +94,19 @@ func (s *Server) ackConfirmed(ch amqp091.Acknowledger, acks <-chan pendingAck) {
 		if top != 0 {
 			_ = ch.Ack(top, true) // acks every unsettled tag up to top: those just passed
 		}
-		if nheld > limit {
-			for tag, st := range held {
-				if st == waiting {
+		switch {
+		case nheld > limit:
+			for _, tag := range waiting {
+				if held[tag] == waitingAck {
 					_ = ch.Ack(tag, false)
 					held[tag] = settled
 				}
 			}
-			nheld = 0
+			nheld, waiting = 0, waiting[:0]
+		case nheld == 0:
+			waiting = waiting[:0]
+		case len(waiting) > 4*limit: // drop the tags settled since
+			waiting = slices.DeleteFunc(waiting, func(tag uint64) bool { return held[tag] != waitingAck })
 		}
 	}
 }

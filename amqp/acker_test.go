@@ -3,6 +3,8 @@ package amqp
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -83,5 +85,56 @@ func TestAckerNeverAcksTwice(t *testing.T) {
 	if assert.Len(t, w.ops, 4) {
 		assert.ElementsMatch(t, []string{"ack 2 false", "ack 3 false", "ack 4 false"}, w.ops[:3])
 		assert.Equal(t, "ack 1 true", w.ops[3])
+	}
+}
+
+// TestAckerSettlesEachOnce: requests finishing in random orders, some
+// behind a slow one for long, are each settled exactly once: by an ack of
+// its own or by a multiple ack reaching past it, never both.
+func TestAckerSettlesEachOnce(t *testing.T) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		const n = 600
+		order := r.Perm(n)
+		if seed%2 == 0 { // tag 1 finishes last: everything waits behind it
+			i := slices.Index(order, 0)
+			order = append(slices.Delete(order, i, i+1), 0)
+		}
+		w := &wireLog{}
+		s := &Server{cfg: &config{prefetch: 8}, log: slog.New(slog.DiscardHandler)}
+		acks := make(chan pendingAck)
+		ended := make(chan struct{})
+		go func() { s.ackConfirmed(w, acks); close(ended) }()
+		for _, i := range order {
+			acks <- done(uint64(i + 1))
+		}
+		close(acks)
+		<-ended
+
+		settled := make([]int, n+1)
+		upTo := uint64(0) // tags at or below are covered by a multiple ack
+		for _, op := range w.ops {
+			var tag uint64
+			var multiple bool
+			_, err := fmt.Sscanf(op, "ack %d %v", &tag, &multiple)
+			if !assert.NoError(t, err, op) {
+				return
+			}
+			if !multiple {
+				settled[tag]++
+				continue
+			}
+			for t := upTo + 1; t <= tag; t++ {
+				if settled[t] == 0 {
+					settled[t]++
+				}
+			}
+			upTo = max(upTo, tag)
+		}
+		for tag := 1; tag <= n; tag++ {
+			if !assert.Equal(t, 1, settled[tag], "seed %d: tag %d", seed, tag) {
+				return
+			}
+		}
 	}
 }
