@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +18,10 @@ import (
 )
 
 // carrier moves a client's calls through the broker: one connection at a
-// time (to one of the URL's broker addresses), with a channel for calls
-// in confirm mode, one for one-way messages, and one exclusive,
-// server-named reply queue consumed for the connection's lifetime.
+// time (to one of the URL's broker addresses), with a channel in confirm
+// mode that calls and one-way messages are published on (see publisher),
+// one that consumes an exclusive, server-named reply queue for the
+// connection's lifetime, and one for cancel notices.
 // Replies find their caller by correlation id, so many goroutines may have
 // calls in flight.
 //
@@ -32,17 +32,19 @@ import (
 // loss of its broker node, at the price that its function may run twice
 // (at-least-once, as a server crash already implies).
 type carrier struct {
-	cfg     *config
-	opts    *transport.ClientOptions
-	log     *slog.Logger
-	addrs   *addresses
-	idBase  string // random per client, so ids never repeat across clients
-	seq     atomic.Uint64
-	calls   sync.Pool       // *pendingCall, reused once their reply is received
-	closing context.Context // cancelled by Close
-	close   context.CancelFunc
-	done    chan struct{}  // closed when run returns
-	bg      sync.WaitGroup // goroutines of publishes and queue checks bounded by a caller's context
+	cfg      *config
+	opts     *transport.ClientOptions
+	log      *slog.Logger
+	addrs    *addresses
+	idBase   string // random per client, so ids never repeat across clients
+	seq      atomic.Uint64
+	calls    sync.Pool       // *pendingCall, reused once their reply is received
+	closing  context.Context // cancelled by Close
+	close    context.CancelFunc
+	done     chan struct{}  // closed when run returns
+	bg       sync.WaitGroup // goroutines of publishes, publishers and queue checks; see addBG
+	bgMu     sync.Mutex
+	bgClosed bool // set by Close before it waits for bg
 
 	mu      sync.Mutex
 	sess    *clientSession // nil while reconnecting
@@ -206,8 +208,7 @@ func (c *carrier) connect(ctx context.Context) (*clientSession, error) {
 }
 
 // setup opens the session's channels and reply queue and starts its
-// reader. When it returns a session with an error, the reader runs and
-// ends once the caller closes the connection.
+// reader, which ends when the connection closes.
 func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, error) {
 	cs := &clientSession{
 		conn:     conn,
@@ -229,7 +230,7 @@ func (c *carrier) setup(conn *amqp091.Connection, host string) (*clientSession, 
 	if err != nil {
 		return nil, fmt.Errorf("consume reply queue: %w", err)
 	}
-	pub, err := newPublisher(conn, &c.bg, c.returned)
+	pub, err := newPublisher(conn, c)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func (c *carrier) renew(cs *clientSession, old *publisher) {
 	if cs.pub.Load() != old || isDead(cs) {
 		return
 	}
-	p, err := newPublisher(cs.conn, &c.bg, c.returned)
+	p, err := newPublisher(cs.conn, c)
 	if err != nil {
 		return // the connection is going: the session ends
 	}
@@ -525,7 +526,9 @@ func (c *carrier) publish(ctx context.Context, ch *amqp091.Channel, exchange, ke
 		err error
 	}
 	done := make(chan result, 1)
-	c.bg.Add(1)
+	if !c.addBG() {
+		return nil, fmt.Errorf("%w: the client was closed", transport.ErrClosed)
+	}
 	go func() {
 		defer c.bg.Done()
 		dc, err := ch.PublishWithDeferredConfirm(exchange, key, mandatory, false, msg)
@@ -537,6 +540,59 @@ func (c *carrier) publish(ctx context.Context, ch *amqp091.Channel, exchange, ke
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// addBG counts a goroutine about to start in bg, unless Close has begun
+// (then it reports false and the goroutine must not start): the check and
+// the count share bgMu with Close, so no count races its wait.
+func (c *carrier) addBG() bool {
+	c.bgMu.Lock()
+	defer c.bgMu.Unlock()
+	if c.bgClosed {
+		return false
+	}
+	c.bg.Add(1)
+	return true
+}
+
+// published handles the error of publishing on pub within ctx, in session
+// cs: nil when the message is to be published again (the session died,
+// or another caller renewed the channel under it), else the error to
+// return. req.Body is dropped when ctx ended: the abandoned publish may
+// still read it, so it must not go back to the message pool.
+func (c *carrier) published(ctx context.Context, err error, cs *clientSession, pub *publisher, req *transport.Message) error {
+	switch {
+	case ctx.Err() != nil:
+		req.Body = nil
+		return ctx.Err()
+	case errors.Is(err, transport.ErrClosed):
+		return err
+	case isDead(cs) || cs.pub.Load() != pub:
+		return nil
+	}
+	return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
+}
+
+// refused handles a message the broker did not confirm on pub (the
+// nacks-th in a row): the broker's reason when it closed the channel
+// refusing something; else, unless the session died, a new channel and
+// a pause within ctx before the message goes out again (nil). what names
+// the message in the error when ctx ends during the pause.
+func (c *carrier) refused(ctx context.Context, cs *clientSession, pub *publisher, nacks *int, what string) error {
+	if err := refusal(pub.closeErr()); err != nil {
+		return err
+	}
+	if isDead(cs) {
+		return nil
+	}
+	// The broker did not store the message (a quorum queue electing a
+	// leader, say): publish it again, on a new channel, after a pause.
+	*nacks++
+	c.renew(cs, pub)
+	if !sleep(nackBackoff(*nacks), ctx.Done()) {
+		return fmt.Errorf("%w (the broker refused the %s %d times with basic.nack: its queue is unavailable)", ctx.Err(), what, *nacks)
+	}
+	return nil
 }
 
 // RoundTrip implements transport.Carrier: it publishes req to the request
@@ -558,7 +614,7 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 	}()
 	nacks := 0
 	for attempt := 0; ; attempt++ {
-		if nacks == 0 || isDead(cs) {
+		if cs == nil || isDead(cs) {
 			next, err := c.session(ctx, attempt > 0, cs)
 			if err != nil {
 				return err
@@ -595,13 +651,10 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 		pub := cs.pub.Load()
 		dc, err := c.publish(ctx, pub.ch, "", c.cfg.queue, true, msg)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if err := c.published(ctx, err, cs, pub, req); err != nil {
+				return err
 			}
-			if isDead(cs) {
-				continue // published again on the next session
-			}
-			return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
+			continue
 		}
 		// A broker that starts blocking publishers before the request is
 		// confirmed (a new connection is blocked as it first publishes)
@@ -625,18 +678,8 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 			case <-confirmed:
 				confirmed = nil
 				if !dc.Acked() {
-					if err := pub.nackError(); err != nil {
+					if err := c.refused(ctx, cs, pub, &nacks, "request"); err != nil {
 						return err
-					}
-					if !isDead(cs) {
-						// The broker did not store the request (a quorum
-						// queue electing a leader, say): publish it again,
-						// on a new channel, after a pause.
-						nacks++
-						c.renew(cs, pub)
-						if err := pause(ctx, nackBackoff(nacks)); err != nil {
-							return fmt.Errorf("%w (the broker refused the request %d times with basic.nack: its queue is unavailable)", err, nacks)
-						}
 					}
 					break wait // closed with the connection, or refused: publish again
 				}
@@ -662,16 +705,16 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 				if errors.Is(err, context.Canceled) && cs.cch != nil {
 					// Tell the servers of the queue; they know the deadline already.
 					c.forget(id)
-					_, _ = c.publishCancel(cs, id)
+					c.publishCancel(cs, id)
 				}
 				if errors.Is(err, context.DeadlineExceeded) {
 					// Say why nobody answered, if a look at the queue
 					// can tell at once.
 					hctx, cancel := context.WithTimeout(c.closing, hintGrace)
-					hint, _ := c.consumersHint(hctx, cs, sent)
+					h := c.lookAtQueue(hctx, cs, sent)
 					cancel()
-					if hint != "" {
-						return fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, hint)
+					if h != nil && h.text != "" {
+						return fmt.Errorf("%w (%w: %s)", err, transport.ErrNoServer, h.text)
 					}
 				}
 				return err
@@ -684,23 +727,29 @@ func (c *carrier) RoundTrip(ctx context.Context, req, reply *transport.Message) 
 // checkServed fails a call of a client that has not yet seen a server
 // on its request queue, when the queue does not exist or has no
 // consumer. A queue without consumers is looked at again twice, 300 ms
-// apart: a quorum queue electing a new leader briefly reports none.
+// apart: a quorum queue electing a new leader briefly reports none. The
+// client counts as served only once a look saw a consumer; a look that
+// could not finish lets the call go on and the next call look again.
 func (c *carrier) checkServed(ctx context.Context, cs *clientSession) error {
 	for look := 0; ; look++ {
-		hint, err := c.consumersHint(ctx, cs, time.Now())
+		h := c.lookAtQueue(ctx, cs, time.Now().Add(-hintGrace))
 		switch {
-		case err != nil:
-			return err
-		case hint == "":
+		case h == nil: // ctx ended: the call will say so
+			return nil
+		case h.err != nil:
+			return h.err
+		case h.served:
 			c.served.Store(true)
 			return nil
-		case look < 2 && strings.HasSuffix(hint, "0 consumers"):
-			if err := pause(ctx, 300*time.Millisecond); err != nil {
+		case h.text == "": // the look failed (no channel, say)
+			return nil
+		case look < 2 && h.noConsumers:
+			if !sleep(300*time.Millisecond, ctx.Done()) {
 				return nil // the call will say its context ended
 			}
 			continue
 		}
-		return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, hint)
+		return fmt.Errorf("%w: %s, so no server is listening (start one, or check the queue name)", transport.ErrNoServer, h.text)
 	}
 }
 
@@ -715,24 +764,18 @@ func nackBackoff(n int) time.Duration {
 	return min(20*time.Millisecond<<min(n-1, 5), 500*time.Millisecond)
 }
 
-// pause waits d, or returns ctx's error when it ends first.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // publishCancel tells the servers of the queue that the call id of this
-// session's reply queue was cancelled.
-func (c *carrier) publishCancel(cs *clientSession, id string) (*amqp091.DeferredConfirmation, error) {
-	ctx, cancel := context.WithTimeout(c.closing, time.Second)
-	defer cancel()
-	return c.publish(ctx, cs.cch, cancelExchange, c.cfg.queue, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
+// session's reply queue was cancelled. It does not wait: the publish runs
+// on a goroutine of its own (a blocked broker takes nothing) that ends
+// with the connection at the latest.
+func (c *carrier) publishCancel(cs *clientSession, id string) {
+	if !c.addBG() {
+		return
+	}
+	go func() {
+		defer c.bg.Done()
+		_ = cs.cch.Publish(cancelExchange, c.cfg.queue, false, false, amqp091.Publishing{CorrelationId: id, ReplyTo: cs.replyQueue})
+	}()
 }
 
 // isDead reports whether the session has ended.
@@ -780,32 +823,35 @@ func (c *carrier) forget(id string) {
 // channel of its own, run on a goroutine so callers wait for it within
 // their context (a blocked broker does not answer).
 type hintCheck struct {
-	at   time.Time
-	done chan struct{} // closed when text and err are set
-	text string        // why no server answers: "" when one may
-	err  error         // a refusal that names the broker's reason
+	at          time.Time
+	done        chan struct{} // closed when the fields below are set
+	served      bool          // a consumer is there, or may be (an exclusive queue of another connection)
+	noConsumers bool          // the queue is there without a consumer
+	text        string        // why no server answers; "" when one may or the look failed
+	err         error         // a refusal that names the broker's reason
 }
 
-// consumersHint says why a call cannot be answered: the queue has no
-// consumer or does not exist ("" when it has one, or the check failed or
-// did not finish within ctx); err names a broker's refusal of the queue.
-// A check begun at or after since is shared, so callers waiting on one
-// another make one passive declare.
-func (c *carrier) consumersHint(ctx context.Context, cs *clientSession, since time.Time) (string, error) {
+// lookAtQueue returns a finished look at the request queue begun at or
+// after since (shared, so callers waiting on one another make one
+// passive declare), or nil when none finished within ctx.
+func (c *carrier) lookAtQueue(ctx context.Context, cs *clientSession, since time.Time) *hintCheck {
 	c.hintMu.Lock()
 	h := c.hint
 	if h == nil || h.at.Before(since) {
+		if !c.addBG() {
+			c.hintMu.Unlock()
+			return nil
+		}
 		h = &hintCheck{at: time.Now(), done: make(chan struct{})}
 		c.hint = h
-		c.bg.Add(1)
 		go c.checkQueue(cs, h)
 	}
 	c.hintMu.Unlock()
 	select {
 	case <-h.done:
-		return h.text, h.err
+		return h
 	case <-ctx.Done():
-		return "", nil
+		return nil
 	}
 }
 
@@ -826,12 +872,15 @@ func (c *carrier) checkQueue(cs *clientSession, h *hintCheck) {
 	case isCode(err, amqp091.ResourceLocked):
 		// An exclusive queue of another connection: its owner may serve
 		// it (publishing to it works), so this is said, not refused.
-		h.text = ""
+		h.served = true
 		c.log.Debug("amqp: the request queue is exclusive to another connection", "err", err)
 	case isCode(err, amqp091.AccessRefused):
 		h.err = fmt.Errorf("%w: the broker refused access to queue %s: %w", transport.ErrUnauthorized, c.cfg.queue, err)
 	case err == nil && q.Consumers == 0:
+		h.noConsumers = true
 		h.text = fmt.Sprintf("queue %s has 0 consumers", c.cfg.queue)
+	case err == nil:
+		h.served = true
 	}
 }
 
@@ -848,7 +897,7 @@ func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
 		nacks int
 	)
 	for attempt := 0; ; attempt++ {
-		if nacks == 0 || isDead(cs) {
+		if cs == nil || isDead(cs) {
 			next, err := c.session(ctx, attempt > 0, cs)
 			if err != nil {
 				return err
@@ -863,13 +912,10 @@ func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
 		pub := cs.pub.Load()
 		dc, err := c.publish(ctx, pub.ch, "", c.cfg.queue, true, msg)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if err := c.published(ctx, err, cs, pub, req); err != nil {
+				return err
 			}
-			if isDead(cs) {
-				continue
-			}
-			return fmt.Errorf("%w: publish: %w", transport.ErrConnection, err)
+			continue
 		}
 		select {
 		case <-dc.Done():
@@ -882,15 +928,8 @@ func (c *carrier) Send(ctx context.Context, req, _ *transport.Message) error {
 			}
 			return nil
 		}
-		if err := pub.nackError(); err != nil {
+		if err := c.refused(ctx, cs, pub, &nacks, "message"); err != nil {
 			return err
-		}
-		if !isDead(cs) {
-			nacks++
-			c.renew(cs, pub)
-			if err := pause(ctx, nackBackoff(nacks)); err != nil {
-				return fmt.Errorf("%w (the broker refused the message %d times with basic.nack: its queue is unavailable)", err, nacks)
-			}
 		}
 	}
 }
@@ -909,6 +948,9 @@ func (c *carrier) Close() error {
 	pending := c.pending
 	c.pending = make(map[string]*pendingCall)
 	c.mu.Unlock()
+	c.bgMu.Lock()
+	c.bgClosed = true
+	c.bgMu.Unlock()
 	closedErr := fmt.Errorf("%w: the client was closed", transport.ErrClosed)
 	for _, p := range pending {
 		p.done <- callResult{err: closedErr}

@@ -25,9 +25,11 @@ const (
 	// the calls in flight keeps requests coming while earlier ones wait
 	// for their replies' confirms: at 64 calls in flight, 128 serves
 	// about 15% more calls per second than 32 did (README,
-	// "Performance"). Each prefetched request is in memory, so a server
-	// may hold up to prefetch × the size limit of request bodies (512 MiB
-	// at the defaults); lower prefetch for large messages.
+	// "Performance"). Each prefetched request is in memory: up to
+	// prefetch × the size limit of request bodies (512 MiB at the
+	// defaults) from senders that keep to the limit, and up to prefetch ×
+	// the broker's max_message_size from those that do not (see the
+	// package documentation); lower prefetch for large messages.
 	DefaultWorkers = 128
 	// MaxWorkers bounds the workers and prefetch parameters.
 	MaxWorkers = 4096

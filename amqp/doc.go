@@ -74,8 +74,9 @@
 //
 // A server picks the codec of each request from its content_type
 // (text/xml, application/json, text/plain); a request without one (pika
-// sends none) is XML-RPC when its body starts with '<', JSON with '{', and
-// text otherwise.
+// sends none) or with application/octet-stream (what several AMQP clients
+// put on a message by default) is XML-RPC when its body starts with '<',
+// JSON with '{', and text otherwise.
 //
 // # On the wire
 //
@@ -177,11 +178,14 @@
 // transport.ErrTimeout when its context ends first, transport.ErrNoServer
 // when the request queue does not exist, transport.ErrBusy when the broker
 // blocks publishers, transport.ErrConnection when no broker address can
-// be reached. No call outlives its context. A call in flight when its
-// connection is lost is published again over the next one: on a cluster
-// with a quorum request queue, killing any one node under load costs no
-// call (TestClusterFailover, scripts/cluster-test.sh: service resumed
-// within 0.2 s of the kill). Across a broker restart (TestBrokerRestart,
+// be reached. A call returns when its context ends (after a deadline it
+// may take up to 100 ms more for a look at the request queue that can say
+// why nobody answered). A call in flight when its connection is lost is
+// published again over the next one: on a cluster with a quorum request
+// queue, killing any one node under load costs no call
+// (TestClusterFailover, scripts/cluster-test.sh: calls resumed about
+// 10 ms after the client's node was killed, and 0.3–0.7 s after the
+// queue leader's). Across a broker restart (TestBrokerRestart,
 // scripts/broker-restart.sh) calls in flight wait for the broker's return
 // within their context and are answered after it; client and server serve
 // again within seconds; a transient request queue is lost with its

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/rpcwire/rpcwire/transport"
 )
 
 // publisher is the channel a client session publishes calls and one-way
@@ -25,10 +27,10 @@ type publisher struct {
 	err      error           // why the channel closed, once it has
 }
 
-// newPublisher opens a publishing channel on conn. onReturn gets each
-// message the broker returns, on the publisher's own goroutine (counted in
-// wg), which ends when the channel closes.
-func newPublisher(conn *amqp091.Connection, wg *sync.WaitGroup, onReturn func(*amqp091.Return)) (*publisher, error) {
+// newPublisher opens a publishing channel of client c on conn. c.returned
+// gets each message the broker returns, on the publisher's own goroutine
+// (counted in c.bg), which ends when the channel closes.
+func newPublisher(conn *amqp091.Connection, c *carrier) (*publisher, error) {
 	ch, err := conn.Channel()
 	if err != nil {
 		return nil, fmt.Errorf("open channel: %w", err)
@@ -39,10 +41,13 @@ func newPublisher(conn *amqp091.Connection, wg *sync.WaitGroup, onReturn func(*a
 	p := &publisher{ch: ch, barrier: make(chan chan struct{}), done: make(chan struct{}), returned: map[string]bool{}}
 	returns := ch.NotifyReturn(make(chan amqp091.Return))
 	closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
-	wg.Add(1)
+	if !c.addBG() {
+		_ = ch.Close()
+		return nil, fmt.Errorf("%w: the client was closed", transport.ErrClosed)
+	}
 	go func() {
-		defer wg.Done()
-		p.drain(returns, closed, onReturn)
+		defer c.bg.Done()
+		p.drain(returns, closed, c.returned)
 	}()
 	return p, nil
 }
@@ -101,14 +106,4 @@ func (p *publisher) closeErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
-}
-
-// nackError is the error of a message the broker did not confirm on p:
-// the broker's reason when it closed the channel refusing something, else
-// nil (a nack, or a channel closed with its connection: publish again).
-func (p *publisher) nackError() error {
-	if err := refusal(p.closeErr()); err != nil {
-		return err
-	}
-	return nil
 }

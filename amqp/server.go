@@ -533,13 +533,7 @@ func (p *pool) work() {
 			p.spawn() // everyone is busy: another worker for the next request
 		}
 		p.s.handle(p.ss, &d)
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(idleWorkerTimeout)
+		timer.Reset(idleWorkerTimeout) // Go 1.23 timers: no stale tick to drain
 	}
 }
 
