@@ -514,21 +514,9 @@ func TestServerRestart(t *testing.T) {
 	}()
 	// The call is in the queue, with no server to take it, before one
 	// starts: the test is of a call that waits for the next server.
-	waitFor(t, "the call waiting in the queue", func() bool { return queueDepth(broker, q) == 1 })
+	require.Eventually(t, func() bool { return queueDepth(broker, q) == 1 }, 10*time.Second, 20*time.Millisecond, "the call waiting in the queue")
 	startServer(t, u)
 	assert.NoError(t, <-done)
-}
-
-// waitFor polls cond until it holds, failing the test after 10 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestDeadLetter: with ?dead_letter=EX, poison requests still get their

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -118,50 +116,6 @@ func (c *cluster) deleteQueue(queue string) {
 	}
 }
 
-// call is one call of the failover load.
-type call struct {
-	start, end time.Time
-	err        error
-}
-
-// load calls fun_add from n goroutines, each with arguments of its own so
-// a reply to the wrong caller shows, until stop closes.
-func load(c transport.Client, n int, stop <-chan struct{}) []call {
-	const maxCalls = 1 << 20
-	var (
-		mu  sync.Mutex
-		all []call
-		wg  sync.WaitGroup
-	)
-	for g := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < maxCalls/n; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				r := call{start: time.Now()}
-				var sum int
-				r.err = c.Call(ctx, "fun_add", []any{g, i * 1000}, &sum)
-				cancel()
-				r.end = time.Now()
-				if r.err == nil && sum != g+i*1000 {
-					r.err = fmt.Errorf("fun_add(%d, %d) = %d: another call's reply", g, i*1000, sum)
-				}
-				mu.Lock()
-				all = append(all, r)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return all
-}
-
 // TestClusterFailover kills (kill -9) a node of a 3-node cluster under
 // load, twice: the node the client is connected to, then the node of the
 // quorum request queue's leader. Two servers consume the queue from
@@ -191,8 +145,8 @@ func TestClusterFailover(t *testing.T) {
 	require.NoError(t, client.Call(ctxT(t, 10*time.Second), "fun_add", []any{1, 2}, nil))
 
 	stop := make(chan struct{})
-	done := make(chan []call, 1)
-	go func() { done <- load(client, 16, stop) }()
+	done := make(chan []loadResult, 1)
+	go func() { done <- runLoad([]transport.Client{client}, 16, 20*time.Second, stop) }()
 	defer func() {
 		select {
 		case <-stop:
@@ -236,7 +190,7 @@ func TestClusterFailover(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	close(stop)
-	var calls []call
+	var calls []loadResult
 	select {
 	case calls = <-done:
 	case <-time.After(30 * time.Second):

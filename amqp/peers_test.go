@@ -133,10 +133,11 @@ func TestWeCallPeerRPCServers(t *testing.T) {
 		}, 2880067194370816000}, // JavaScript numbers: exact up to fib(78)
 		{"ruby bunny", func(t *testing.T, queue string) *exec.Cmd {
 			return exec.Command(testenv.Ruby(t, "bunny"), "ruby/rpc_server.rb", queue, bunnyURL(t, broker))
-		}, fibOf(90)},
+		}, int64(fibValues(91)[90])},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
+			want := fibValues(30)
 			q := testQueue(t, broker) // the peer declares it; we delete it
 			cmd := srv.cmd(t, q)
 			cmd.Dir = peersDir
@@ -167,19 +168,11 @@ func TestWeCallPeerRPCServers(t *testing.T) {
 					defer wg.Done()
 					var got int64
 					if assert.NoError(t, c.Call(ctx, "fib", []any{i}, &got), "fib(%d)", i) {
-						assert.Equal(t, fibOf(i), got, "fib(%d)", i)
+						assert.Equal(t, int64(want[i]), got, "fib(%d)", i)
 					}
 				}()
 			}
 			wg.Wait()
 		})
 	}
-}
-
-func fibOf(n int) int64 {
-	a, b := int64(0), int64(1)
-	for range n {
-		a, b = b, a+b
-	}
-	return a
 }

@@ -46,7 +46,7 @@ type loadResult struct {
 // runLoad calls fun_add with arguments unique to each call from
 // goroutines per client until stop closes (or a bounded count), checking
 // that each reply is its own call's sum.
-func runLoad(clients []transport.Client, goroutines int, stop <-chan struct{}) []loadResult {
+func runLoad(clients []transport.Client, goroutines int, timeout time.Duration, stop <-chan struct{}) []loadResult {
 	const maxCalls = 1 << 20
 	var (
 		mu  sync.Mutex
@@ -71,7 +71,7 @@ func runLoad(clients []transport.Client, goroutines int, stop <-chan struct{}) [
 					default:
 					}
 					a := (ci*goroutines+g)<<24 | i
-					ctx, cancel := context.WithTimeout(context.Background(), restartCallTimeout)
+					ctx, cancel := context.WithTimeout(context.Background(), timeout)
 					r := loadResult{client: ci, start: time.Now()}
 					var sum int
 					r.err = c.Call(ctx, "fun_add", []any{a, 7}, &sum)
@@ -182,7 +182,7 @@ func TestBrokerRestart(t *testing.T) {
 
 	stopLoad := make(chan struct{})
 	loadDone := make(chan []loadResult, 1)
-	go func() { loadDone <- runLoad(clients, 6, stopLoad) }()
+	go func() { loadDone <- runLoad(clients, 6, restartCallTimeout, stopLoad) }()
 	defer func() {
 		select {
 		case <-stopLoad:
