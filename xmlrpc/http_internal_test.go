@@ -114,7 +114,7 @@ func TestLimitListener(t *testing.T) {
 // that ListenConfig and WithMaxInFlight change them.
 func TestListenConfigDefaults(t *testing.T) {
 	u := &url.URL{Scheme: "http", Host: "127.0.0.1:0"}
-	d := noDispatcher{}
+	d := refuseAll{}
 	var lc ListenConfig
 	srv, err := lc.Listen(context.Background(), u, d)
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestListenConfigDefaults(t *testing.T) {
 // call is closed by the server after IdleTimeout.
 func TestIdleTimeout(t *testing.T) {
 	lc := ListenConfig{IdleTimeout: 200 * time.Millisecond}
-	srv, err := lc.Listen(context.Background(), &url.URL{Scheme: "http", Host: "127.0.0.1:0"}, noDispatcher{})
+	srv, err := lc.Listen(context.Background(), &url.URL{Scheme: "http", Host: "127.0.0.1:0"}, refuseAll{})
 	require.NoError(t, err)
 	defer srv.Close()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(srv.Addr(), "/"), "http://"))
@@ -168,4 +168,11 @@ func TestIdleTimeout(t *testing.T) {
 	_, err = conn.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "the server closes the idle connection")
 	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+// refuseAll is a Dispatcher that knows no method.
+type refuseAll struct{}
+
+func (refuseAll) Dispatch(context.Context, string, []any) (any, error) {
+	return nil, transport.ErrMethodNotFound
 }

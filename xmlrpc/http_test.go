@@ -343,11 +343,12 @@ func newHandler(t *testing.T, d transport.Dispatcher, opts ...transport.ServerOp
 	return h
 }
 
+// TestNilDispatcherHandler: a handler without a dispatcher is refused
+// when it is made, as Listen refuses one, not by every call it serves.
 func TestNilDispatcherHandler(t *testing.T) {
-	hs := httptest.NewServer(newHandler(t, nil))
-	defer hs.Close()
-	err := dial(t, hs.URL+"/").Call(ctxT(t), "fun_add", []any{1, 2}, nil)
-	assert.ErrorIs(t, err, transport.ErrInternal)
+	h, err := xmlrpc.NewHandler(nil)
+	assert.Nil(t, h)
+	assert.ErrorContains(t, err, "xmlrpc.NewHandler: nil dispatcher")
 }
 
 func TestStatusErrors(t *testing.T) {

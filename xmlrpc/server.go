@@ -25,7 +25,7 @@ import (
 
 // Limits of the http.Server that Listen starts; ListenConfig changes them.
 // A call that runs longer than the write timeout loses its reply; give the
-// server a transport.WithTimeout to bound calls explicitly (the write
+// server a transport.WithCallTimeout to bound calls explicitly (the write
 // timeout then grows to fit it).
 const (
 	readHeaderTimeout = 10 * time.Second
@@ -110,13 +110,13 @@ func NewHandler(d transport.Dispatcher, opts ...transport.ServerOption) (*Handle
 	if err := transport.CheckCodecs(o.Codecs, "xmlrpc", xml.Name()); err != nil {
 		return nil, err
 	}
+	if d == nil {
+		return nil, errors.New("rpcwire: xmlrpc.NewHandler: nil dispatcher")
+	}
 	return newHandler(d, &o), nil
 }
 
 func newHandler(d transport.Dispatcher, o *transport.ServerOptions) *Handler {
-	if d == nil {
-		d = noDispatcher{}
-	}
 	h := &Handler{
 		svc:        transport.NewService(d, o, cmp.Or(o.MaxInFlight, transport.DefaultMaxInFlight)),
 		codec:      transport.PickCodec(o.Codecs, xml),
@@ -125,13 +125,6 @@ func newHandler(d transport.Dispatcher, o *transport.ServerOptions) *Handler {
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return h
-}
-
-// noDispatcher answers every call of a handler made without a dispatcher.
-type noDispatcher struct{}
-
-func (noDispatcher) Dispatch(context.Context, string, []any) (any, error) {
-	return nil, fmt.Errorf("%w: xmlrpc handler has no dispatcher", transport.ErrInternal)
 }
 
 // ServeHTTP implements http.Handler.
@@ -326,7 +319,7 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, dst []byte
 		// The rest of the body is not read: close the connection rather
 		// than drain it.
 		w.Header().Set("Connection", "close")
-		return dst, http.StatusRequestEntityTooLarge, fmt.Sprintf("XML-RPC request body exceeds the limit of %d bytes", h.svc.MaxMessageSize())
+		return dst, http.StatusRequestEntityTooLarge, fmt.Sprintf("XML-RPC request body exceeds the server's limit of %d bytes (its transport.WithMaxMessageSize)", h.svc.MaxMessageSize())
 	}
 	// Usually the client hung up or stalled past the read timeout, and
 	// nobody is left to read the answer.
@@ -444,8 +437,8 @@ func (p paths) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //
 // The handler (see NewHandler) answers at the URL's path and also at "/"
 // and "/RPC2", where Python's xmlrpc.client posts by default. Port 0 picks
-// a free port; Addr reports it. https:// needs a certificate in
-// Options.TLSConfig. Credentials in the URL (http://user:pass@host/)
+// a free port; Addr reports it. https:// needs a certificate, given
+// with transport.WithTLSConfig. Credentials in the URL (http://user:pass@host/)
 // require every request to carry them as HTTP basic authentication.
 //
 // ctx bounds only the start; stop the server with Shutdown or Close.
@@ -467,7 +460,7 @@ type ListenConfig struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds a request from the end of its headers to the
 	// end of its reply (default 5m, or the server's
-	// transport.WithTimeout plus 30s when that is longer).
+	// transport.WithCallTimeout plus 30s when that is longer).
 	WriteTimeout time.Duration
 	// IdleTimeout bounds how long a keep-alive connection waits for its
 	// next request (default 2m).
@@ -489,7 +482,7 @@ func or[T time.Duration | int](d, def T) T {
 // Listen is the package's Listen with cfg's limits.
 func (cfg *ListenConfig) Listen(ctx context.Context, u *url.URL, d transport.Dispatcher, opts ...transport.ServerOption) (transport.Server, error) {
 	if d == nil {
-		return nil, fmt.Errorf("xmlrpc: listen %s: nil dispatcher", u.Redacted())
+		return nil, fmt.Errorf("rpcwire: xmlrpc: listen %s: nil dispatcher", u.Redacted())
 	}
 	o, err := transport.NewServerOptions(opts...)
 	if err != nil {
