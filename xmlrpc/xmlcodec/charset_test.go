@@ -112,9 +112,11 @@ func TestWin1252Table(t *testing.T) {
 // offset in the body as received, not in its UTF-8 form.
 func TestTranscodedErrorOffsets(t *testing.T) {
 	latin1 := decl("iso-8859-1") + value("<value><string>\xe9\xe9\xe9</strin></value>")
+	latin1Attr := decl("iso-8859-1") + "<methodCall><methodName>f\xe9\xe9\xe9</methodName><params a=\"&bogus;\"/></methodCall>"
 	utf16le := utf16Body(value("<value><string>é𝄞</strin></value>"), false, true)
 	for body, want := range map[string]int{
 		latin1:          strings.Index(latin1, "</strin>"),
+		latin1Attr:      strings.Index(latin1Attr, "&bogus;"), // a reference inside an attribute value
 		string(utf16le): 2 + 2*len(utf16.Encode([]rune(strings.Split(value("<value><string>é𝄞"), "</param>")[0]))),
 	} {
 		_, _, err := Codec{}.DecodeCall([]byte(body))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rpcwire/rpcwire/transport"
+	"github.com/rpcwire/rpcwire/transport/wire"
 )
 
 // pyFunAdd is what Python's xmlrpc.client sends for fun_add(2, 3).
@@ -501,4 +502,15 @@ func TestAppendReplyWithin(t *testing.T) {
 	assert.Equal(t, want, body, "within the limit it is AppendReply")
 	_, err = c.AppendReplyWithin(nil, make([]int, 10_000), 0)
 	assert.NoError(t, err, "no limit")
+}
+
+// TestEncodeErrorPath: a Go value that cannot travel, deep in an argument,
+// is a *wire.ConversionError whose Path leads to it.
+func TestEncodeErrorPath(t *testing.T) {
+	type T struct{ C chan int }
+	_, err := Codec{}.AppendCall(nil, "f", []any{map[string]any{"k": []any{T{C: make(chan int)}}}})
+	var ce *wire.ConversionError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "args[0].k[0].C", ce.Path)
+	assert.Equal(t, "cannot encode a value of type chan int", ce.Reason)
 }

@@ -120,7 +120,7 @@ func (e *encoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	}
 	w, err := wire.Convert(v)
 	if err != nil {
-		return dst, encodeError(err.Error())
+		return dst, err // a *wire.ConversionError with its path inside v
 	}
 	return e.appendValue(dst, w, depth)
 }

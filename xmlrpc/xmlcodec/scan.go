@@ -465,10 +465,10 @@ func (d *decoder) skipAttr() error {
 			return d.errorf(i, "'<' in attribute value")
 		case '&':
 			// Check the reference within the value's bounds.
-			sub := decoder{buf: d.buf[:valEnd], pos: i}
+			sub := decoder{buf: d.buf[:valEnd], pos: i, from: d.from, fromStart: d.fromStart}
 			if _, err := sub.reference(d.scratch[:0]); err != nil {
 				var se *SyntaxError
-				if errors.As(err, &se) && se.Offset == valEnd {
+				if errors.As(err, &se) && se.Offset == d.inputOffset(valEnd) {
 					// Not a truncated body: the reference ends with the value.
 					return d.errorf(i, "unterminated reference in attribute value")
 				}
