@@ -149,7 +149,7 @@ func (c *client) send(ctx context.Context, kind, method string, args []any) (any
 		return nil, c.errorf(kind, method, "%w: %w", ErrInvalidParams, err)
 	}
 	if n := int64(len(req.Body)); n > c.maxSize {
-		return nil, c.errorf(kind, method, "%w: request of %d bytes exceeds the limit of %d", ErrTooLarge, n, c.maxSize)
+		return nil, c.errorf(kind, method, "%w: request of %d bytes exceeds the limit of %d (the client's WithMaxMessageSize)", ErrTooLarge, n, c.maxSize)
 	}
 	oneWay := kind == "notify"
 	if oneWay {
@@ -164,7 +164,7 @@ func (c *client) send(ctx context.Context, kind, method string, args []any) (any
 		return nil, nil // accepted, nothing to read
 	}
 	if n := int64(len(resp.Body)); n > c.maxSize {
-		return nil, c.errorf(kind, method, "%w: reply of %d bytes exceeds the limit of %d", ErrTooLarge, n, c.maxSize)
+		return nil, c.errorf(kind, method, "%w: reply of %d bytes exceeds the limit of %d (the client's WithMaxMessageSize)", ErrTooLarge, n, c.maxSize)
 	}
 	result, err := c.codec.DecodeReply(resp)
 	if err != nil {

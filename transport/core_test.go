@@ -148,7 +148,7 @@ func TestServiceServe(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	require.NotNil(t, fault)
 	assert.Equal(t, transport.CodeTooLarge, fault.Code)
-	assert.Equal(t, "reply to huge exceeds the server's limit of 500 bytes", fault.Message)
+	assert.Equal(t, "reply to huge exceeds the server's limit of 500 bytes (its WithMaxMessageSize)", fault.Message)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "the 10 MB reply was not built (the result itself is 3 MB)")
 	plain := struct{ transport.Codec }{xml}
 	var reply2 transport.Message

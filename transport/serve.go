@@ -123,7 +123,7 @@ func (s *Service) Busy(c Codec, reply *Message) *RemoteError {
 func (s *Service) Decode(c Codec, req *Message) (Request, *RemoteError) {
 	if n := int64(len(req.Body)); n > s.maxSize {
 		return Request{}, &RemoteError{Code: CodeTooLarge,
-			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d", n, s.maxSize)}
+			Message: fmt.Sprintf("request of %d bytes exceeds the server's limit of %d (its WithMaxMessageSize)", n, s.maxSize)}
 	}
 	if len(req.Metadata) > 0 {
 		if n := metadataSize(req.Metadata); n > MaxMetadataSize {
@@ -178,12 +178,12 @@ func (s *Service) Run(ctx context.Context, c Codec, call Request, reply *Message
 		switch n := int64(len(reply.Body) - start); {
 		case errors.Is(err, ErrTooLarge): // stopped as soon as it passed the limit
 			fault = &RemoteError{Code: CodeTooLarge,
-				Message: fmt.Sprintf("reply to %s exceeds the server's limit of %d bytes", call.Method, s.maxSize)}
+				Message: fmt.Sprintf("reply to %s exceeds the server's limit of %d bytes (its WithMaxMessageSize)", call.Method, s.maxSize)}
 		case err != nil:
 			fault = &RemoteError{Code: CodeInternal, Message: "encode result of " + call.Method + ": " + err.Error()}
 		case n > s.maxSize:
 			fault = &RemoteError{Code: CodeTooLarge,
-				Message: fmt.Sprintf("reply of %d bytes to %s exceeds the server's limit of %d", n, call.Method, s.maxSize)}
+				Message: fmt.Sprintf("reply of %d bytes to %s exceeds the server's limit of %d (its WithMaxMessageSize)", n, call.Method, s.maxSize)}
 		}
 		if fault == nil {
 			return nil

@@ -312,7 +312,7 @@ func (c *carrier) read(resp *http.Response, reply *transport.Message) error {
 	reply.Body, err = readBody(resp.Body, reply.Body, resp.ContentLength, c.maxSize)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			return fmt.Errorf("%w: reply exceeds %d bytes", transport.ErrTooLarge, c.maxSize)
+			return fmt.Errorf("%w: reply exceeds %d bytes (the client's transport.WithMaxMessageSize)", transport.ErrTooLarge, c.maxSize)
 		}
 		return c.transportError(err)
 	}
