@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -60,12 +59,7 @@ func startPythonServer(t *testing.T) string {
 // tryPythonServer starts xmlrpc_server.py on a port that was free a moment
 // ago and waits until it listens.
 func tryPythonServer(t *testing.T, python string) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	require.NoError(t, err)
-	require.NoError(t, ln.Close())
-
+	port := freePort(t)
 	cmd := exec.Command(python, "testdata/py/xmlrpc_server.py", port)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

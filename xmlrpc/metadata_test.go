@@ -2,7 +2,6 @@ package xmlrpc_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -44,20 +43,12 @@ func whoRegistry() *registry.Registry {
 // callWithHeader posts an XML-RPC call of method with extra header fields.
 func callWithHeader(t *testing.T, url, method string, header http.Header) string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, url,
-		strings.NewReader("<?xml version=\"1.0\"?><methodCall><methodName>"+method+"</methodName><params/></methodCall>"))
-	require.NoError(t, err)
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Content-Type", "text/xml")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	return string(body)
+	call := "<?xml version=\"1.0\"?><methodCall><methodName>" + method + "</methodName><params/></methodCall>"
+	header = header.Clone()
+	header.Set("Content-Type", "text/xml")
+	status, body := postBody(t, url, strings.NewReader(call), int64(len(call)), header)
+	require.Equal(t, http.StatusOK, status, body)
+	return body
 }
 
 // TestIncomingHeaders: a foreign caller's header fields are metadata,

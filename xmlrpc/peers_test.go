@@ -218,10 +218,7 @@ func startPeer(t *testing.T, name string, args ...string) string {
 // cannot pick one itself.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	_, port, err := net.SplitHostPort(ln.Addr().String())
+	_, port, err := net.SplitHostPort(closedAddr(t))
 	require.NoError(t, err)
 	return port
 }
