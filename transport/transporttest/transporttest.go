@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -564,7 +565,7 @@ func testIntrospection(t *testing.T, c transport.Client) {
 	var names []string
 	noError(t, c.Call(callCtx(t), registry.ListMethods, nil, &names), registry.ListMethods)
 	for _, want := range []string{"add", "fib", registry.Multicall} {
-		if !slicesContains(names, want) {
+		if !slices.Contains(names, want) {
 			t.Errorf("%s: %q missing from %v", registry.ListMethods, want, names)
 		}
 	}
@@ -695,15 +696,6 @@ func testInterceptors(t *testing.T, s *suite) {
 	equal(t, strings.ToLower(scheme), clients[0].Transport, "the client's Request's transport")
 	equal(t, "add", servers[0].Method, "the server's Request")
 	equal(t, strings.ToLower(scheme), servers[0].Transport, "the server's Request's transport")
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // testSizeLimits checks WithMaxMessageSize both ways on both sides: a
